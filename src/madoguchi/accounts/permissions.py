@@ -1,0 +1,87 @@
+"""What each staff role may do. The single source of truth: views ask `has_permission`, tests read the
+matrix, and the default is deny (an action not listed for a role is refused)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django_scopes import scopes_disabled
+
+from .models import Role, StaffMembership
+
+if TYPE_CHECKING:
+    from madoguchi.core.models import Municipality
+
+    from .models import User
+
+
+class Perm:
+    DASHBOARD = "staff.dashboard"
+    USERS_MANAGE = "staff.users.manage"
+    DEPARTMENTS_MANAGE = "staff.departments.manage"
+    MODULES_MANAGE = "staff.modules.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    RESIDENTS_VIEW = "residents.view"
+    NOTICES_MANAGE = "notices.manage"
+
+
+ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MUNICIPALITY_ADMIN: frozenset(
+        {
+            Perm.DASHBOARD,
+            Perm.USERS_MANAGE,
+            Perm.DEPARTMENTS_MANAGE,
+            Perm.MODULES_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.AUDIT_EXPORT,
+            Perm.RESIDENTS_VIEW,
+            Perm.NOTICES_MANAGE,
+        }
+    ),
+    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE}),
+    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW}),
+    Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+}
+
+
+def permissions_for(user: User, municipality: Municipality) -> frozenset[str]:
+    """Every permission the user holds in this municipality (platform admins hold all, everywhere)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_platform_admin:
+        return ALL_PERMISSIONS
+    cache: dict[int, frozenset[str]] = user.__dict__.setdefault("_madoguchi_permissions", {})
+    if municipality.pk not in cache:
+        roles = StaffMembership.objects.filter(municipality=municipality, user=user, is_active=True).values_list(
+            "role", flat=True
+        )
+        granted: set[str] = set()
+        for role in roles:
+            granted |= ROLE_PERMISSIONS.get(role, frozenset())
+        cache[municipality.pk] = frozenset(granted)
+    return cache[municipality.pk]
+
+
+def has_permission(user: User, municipality: Municipality, permission: str) -> bool:
+    return permission in permissions_for(user, municipality)
+
+
+def requires_mfa(user: User) -> bool:
+    """Staff (any active membership anywhere) and platform admins must sign in with a second factor."""
+    if user.is_superuser or user.is_staff:
+        return True
+    with scopes_disabled():  # a platform-wide question: does this person work for any municipality?
+        return StaffMembership.objects.filter(user=user, is_active=True).exists()
+
+
+def staff_municipalities(user: User) -> list[Municipality]:
+    from madoguchi.core.models import Municipality
+
+    if user.is_platform_admin:
+        return list(Municipality.objects.filter(is_active=True).order_by("code"))
+    with scopes_disabled():
+        ids = StaffMembership.objects.filter(user=user, is_active=True).values_list("municipality_id", flat=True)
+        return list(Municipality.objects.filter(pk__in=list(ids), is_active=True).order_by("code"))

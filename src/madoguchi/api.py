@@ -1,0 +1,107 @@
+"""The JSON API at /api/v1/: one NinjaAPI, a router per module, one error shape for everything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from madoguchi.core.errors import ServiceError, error_body
+
+api = NinjaAPI(
+    title="Madoguchi API",
+    version="1.0.0",
+    description=(
+        "JSON API of Madoguchi (窓口). Errors always have the shape "
+        '{"error": {"code", "message", "fields"}}; messages are Japanese unless Accept-Language: en. '
+        "Writes accept an Idempotency-Key header: a replay returns the first result."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, fields), status=status)
+
+
+def _field_name(loc: list[Any]) -> str:
+    # ninja locations look like ["body", "payload", "title"] or ["query", "page"]: keep the field path.
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header", "payload", "form")]
+    return ".".join(parts) or "__all__"
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        kind = error.get("type", "")
+        if kind == "missing":
+            message = _("入力してください。")
+        elif kind in ("string_too_long",):
+            message = _("%(max)s文字以内で入力してください。") % {"max": error.get("ctx", {}).get("max_length", "")}
+        elif kind in ("string_too_short",):
+            message = _("%(min)s文字以上で入力してください。") % {"min": error.get("ctx", {}).get("min_length", "")}
+        elif kind.startswith("int") or kind.startswith("float"):
+            message = _("数値で入力してください。")
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            message = _("範囲外の値です。")
+        elif kind in ("enum", "literal_error"):
+            message = _("選択肢にない値です。")
+        elif kind == "json_invalid":
+            message = _("JSONの形式が正しくありません。")
+        else:
+            message = _("値が正しくありません。")
+        fields.setdefault(_field_name(list(error.get("loc", []))), []).append(message)
+    return _respond(request, 422, "validation_error", _("入力内容に問題があります。"), fields)
+
+
+@api.exception_handler(ServiceError)
+def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    fields = {exc.field: [str(exc.message)]} if exc.field else {}
+    return _respond(request, exc.status, exc.code, str(exc.message), fields)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _respond(request, 404, "not_found", _("見つかりません。"))
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _respond(request, 401, "unauthenticated", _("ログインが必要です。"))
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _respond(request, 403, "forbidden", _("この操作の権限がありません。"))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+    return _respond(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    import logging
+
+    logging.getLogger("madoguchi.api").exception("Unhandled API error (request %s)", getattr(request, "request_id", ""))
+    return _respond(request, 500, "internal_error", _("システムでエラーが発生しました。時間をおいてもう一度お試しください。"))
+
+
+def _register_routers() -> None:
+    from madoguchi.core.api import router as core_router
+    from madoguchi.notices.api import router as notices_router
+
+    api.add_router("/municipalities", core_router)
+    api.add_router("/municipalities", notices_router)
+
+
+_register_routers()

@@ -1,0 +1,65 @@
+"""Idempotent writes: a replay with the same Idempotency-Key returns the first result, never a second record.
+
+The record is inserted in the same transaction as the write it guards. A concurrent request with the same key
+blocks on the unique index (PostgreSQL) or on the write lock (SQLite, IMMEDIATE transactions) until the first
+commits, then finds the finished record and returns its stored response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ServiceError
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() if request.method else b"")
+    digest.update(request.path.encode())
+    digest.update(request.body or b"")
+    return digest.hexdigest()
+
+
+def run_idempotent(
+    request: HttpRequest, *, scope: str, operation: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any]:
+    """Run `operation` (returning status and a JSON-serialisable body) at most once per (scope, key)."""
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        with transaction.atomic():
+            return operation()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ServiceError("idempotency_key_invalid", _("Idempotency-Key は200文字以内の印字可能な文字にしてください。"))
+    fingerprint = _fingerprint(request)
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(scope=scope, key=key, request_fingerprint=fingerprint)
+            status, body = operation()
+            # Store exactly what the client will see, so a replay is byte-for-byte the same answer.
+            stored = json.loads(json.dumps(body, default=str))
+            record.status_code = status
+            record.response_body = stored
+            record.save(update_fields=["status_code", "response_body"])
+            return status, stored
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None or existing.status_code is None:
+            raise
+    if existing.request_fingerprint != fingerprint:
+        raise ServiceError(
+            "idempotency_key_reused",
+            _("この Idempotency-Key は別の内容の送信に使われています。新しいキーで送信してください。"),
+            status=422,
+        )
+    return existing.status_code, existing.response_body

@@ -1,0 +1,86 @@
+"""The module registry: each capability declares a manifest; each municipality switches modules on and off.
+
+Extension points stay few and explicit (guide §3): navigation, staff dashboard cards, per-municipality
+settings, KPI metric providers, open-data dataset providers and a demo-data seeder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from .models import Municipality
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str | Promise
+    url_name: str  # reversed with municipality_slug
+    permission: str = ""  # staff permission needed to see it; empty for public entries
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One per-municipality setting of a module: shown in the module switch screen, validated on save."""
+
+    key: str
+    label: str | Promise
+    kind: type  # int, bool or str
+    default: Any
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class ModuleManifest:
+    key: str
+    name: str | Promise
+    description: str | Promise
+    public_urls: str | None = None  # dotted path of a urlconf mounted at /<slug>/<key>/
+    staff_urls: str | None = None  # dotted path of a urlconf mounted at /<slug>/staff/<key>/
+    public_nav: tuple[NavEntry, ...] = ()
+    staff_nav: tuple[NavEntry, ...] = ()
+    settings: tuple[SettingSpec, ...] = ()
+    enabled_by_default: bool = False
+    kpi_providers: tuple[Callable[..., Any], ...] = ()
+    dataset_providers: tuple[Callable[..., Any], ...] = ()
+    demo_seeder: Callable[[Municipality], None] | None = None
+    # Callables (request) -> HTML or "" that contribute a section to the municipality home page.
+    home_sections: tuple[Callable[[Any], str], ...] = ()
+
+    def default_settings(self) -> dict[str, Any]:
+        return {spec.key: spec.default for spec in self.settings}
+
+
+@dataclass
+class ModuleRegistry:
+    _manifests: dict[str, ModuleManifest] = field(default_factory=dict)
+
+    def register(self, manifest: ModuleManifest) -> None:
+        existing = self._manifests.get(manifest.key)
+        if existing is not None and existing is not manifest:
+            raise ValueError(f"Module key {manifest.key!r} is registered twice.")
+        self._manifests[manifest.key] = manifest
+
+    def get(self, key: str) -> ModuleManifest | None:
+        return self._manifests.get(key)
+
+    def all(self) -> list[ModuleManifest]:
+        return sorted(self._manifests.values(), key=lambda manifest: manifest.key)
+
+    def enabled_for(self, municipality: Municipality) -> list[ModuleManifest]:
+        from .selectors import module_activation_map
+
+        activations = module_activation_map(municipality)
+        return [
+            manifest
+            for manifest in self.all()
+            if activations.get(manifest.key, (manifest.enabled_by_default, {}))[0]
+        ]
+
+
+registry = ModuleRegistry()

@@ -1,0 +1,173 @@
+"""Writes to core tenant data: departments, module switches and municipality settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.audit.services import audit_record
+
+from .errors import ServiceError
+from .models import Department, ModuleActivation, Municipality
+from .registry import registry
+
+DEPARTMENT_FIELDS = ("slug", "name", "name_en", "phone", "email", "is_active")
+MUNICIPALITY_SETTING_FIELDS = (
+    "contact_department",
+    "contact_phone",
+    "contact_email",
+    "postal_code",
+    "address",
+    "address_en",
+    "website",
+    "office_hours",
+    "office_hours_en",
+    "audit_retention_days",
+)
+
+
+def _integrity_to_service_error(exc: IntegrityError) -> ServiceError:
+    text = str(exc).lower()
+    if "slug" in text:
+        return ServiceError("duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug")
+    return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
+
+
+@transaction.atomic
+def department_create(*, municipality: Municipality, actor: Any, data: dict[str, Any], request: HttpRequest | None) -> Department:
+    department = Department(municipality=municipality, **{k: data[k] for k in DEPARTMENT_FIELDS if k in data})
+    try:
+        department.full_clean()
+        with transaction.atomic():
+            department.save()
+    except IntegrityError as exc:
+        raise _integrity_to_service_error(exc) from exc
+    except ValidationError as exc:
+        raise _validation_to_service_error(exc) from exc
+    audit_record(
+        action="department.created",
+        actor=actor,
+        municipality=municipality,
+        object_type="department",
+        object_id=str(department.public_id),
+        request=request,
+        details={"slug": department.slug, "name": department.name},
+    )
+    return department
+
+
+@transaction.atomic
+def department_update(*, department: Department, actor: Any, data: dict[str, Any], request: HttpRequest | None) -> Department:
+    changed = {k: data[k] for k in DEPARTMENT_FIELDS if k in data and getattr(department, k) != data[k]}
+    for key, value in changed.items():
+        setattr(department, key, value)
+    try:
+        department.full_clean()
+        with transaction.atomic():
+            department.save()
+    except IntegrityError as exc:
+        raise _integrity_to_service_error(exc) from exc
+    except ValidationError as exc:
+        raise _validation_to_service_error(exc) from exc
+    if changed:
+        audit_record(
+            action="department.updated",
+            actor=actor,
+            municipality=department.municipality,
+            object_type="department",
+            object_id=str(department.public_id),
+            request=request,
+            details={"fields": sorted(changed)},
+        )
+    return department
+
+
+def _validation_to_service_error(exc: ValidationError) -> ServiceError:
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        message = errors[0].messages[0] if errors else str(exc)
+        if field == "__all__" and "slug" in message.lower():
+            return ServiceError("duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug")
+        if field == "__all__":
+            return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
+        return ServiceError("invalid", message, field=field)
+    return ServiceError("invalid", exc.messages[0])
+
+
+@transaction.atomic
+def module_activation_set(
+    *,
+    municipality: Municipality,
+    actor: Any,
+    module_key: str,
+    enabled: bool,
+    settings: dict[str, Any] | None,
+    request: HttpRequest | None,
+) -> ModuleActivation:
+    """Switch a module on or off for a municipality and store its settings (validated against the manifest)."""
+    manifest = registry.get(module_key)
+    if manifest is None:
+        raise ServiceError("unknown_module", _("この機能はありません。"), status=404)
+    clean_settings: dict[str, Any] = {}
+    for spec in manifest.settings:
+        value = (settings or {}).get(spec.key, spec.default)
+        if spec.kind is int:
+            if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+                raise ServiceError(
+                    "out_of_range",
+                    _("%(label)sは%(min)sから%(max)sの間で入力してください。")
+                    % {"label": spec.label, "min": spec.minimum, "max": spec.maximum},
+                    field=f"{module_key}__{spec.key}",
+                )
+        clean_settings[spec.key] = value
+    activation, created = ModuleActivation.objects.select_for_update().get_or_create(
+        municipality=municipality, module_key=module_key, defaults={"enabled": enabled, "settings": clean_settings}
+    )
+    if not created and (activation.enabled != enabled or activation.settings != clean_settings):
+        activation.enabled = enabled
+        activation.settings = clean_settings
+        activation.save(update_fields=["enabled", "settings", "updated_at"])
+    elif not created:
+        return activation
+    municipality.__dict__.pop("_module_activation_cache", None)
+    audit_record(
+        action="module.switched",
+        actor=actor,
+        municipality=municipality,
+        object_type="module",
+        object_id=module_key,
+        request=request,
+        details={"enabled": enabled, "settings": clean_settings},
+    )
+    return activation
+
+
+@transaction.atomic
+def municipality_settings_update(
+    *, municipality: Municipality, actor: Any, data: dict[str, Any], request: HttpRequest | None
+) -> Municipality:
+    locked = Municipality.objects.select_for_update().get(pk=municipality.pk)
+    changed = sorted(k for k in MUNICIPALITY_SETTING_FIELDS if k in data and getattr(locked, k) != data[k])
+    for key in changed:
+        setattr(locked, key, data[key])
+    try:
+        locked.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.error_dict.items()))
+        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    locked.save()
+    if changed:
+        audit_record(
+            action="municipality.settings_updated",
+            actor=actor,
+            municipality=locked,
+            object_type="municipality",
+            object_id=locked.code,
+            request=request,
+            details={"fields": changed},
+        )
+    return locked

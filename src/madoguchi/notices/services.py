@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from madoguchi.audit.services import audit_record
+from madoguchi.core.errors import ServiceError
+from madoguchi.core.models import Municipality
+
+from .models import Notice
+
+EDITABLE_FIELDS = ("title", "title_en", "body", "body_en", "importance", "department")
+
+
+def _check_department(municipality: Municipality, data: dict[str, Any]) -> None:
+    department = data.get("department")
+    if department is not None and department.municipality_id != municipality.pk:
+        from django.utils.translation import gettext_lazy as _
+
+        raise ServiceError("department_invalid", _("課を選び直してください。"), field="department")
+
+
+@transaction.atomic
+def notice_create(
+    *, municipality: Municipality, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None
+) -> Notice:
+    _check_department(municipality, data)
+    notice = Notice(municipality=municipality, created_by=actor, **{k: data.get(k) for k in EDITABLE_FIELDS if k in data})
+    if publish:
+        notice.published_at = timezone.now()
+    try:
+        notice.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.error_dict.items()))
+        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    notice.save()
+    audit_record(
+        action="notice.created",
+        actor=actor,
+        municipality=municipality,
+        object_type="notice",
+        object_id=str(notice.public_id),
+        request=request,
+        details={"published": publish},
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_update(*, notice: Notice, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None) -> Notice:
+    _check_department(notice.municipality, data)
+    changed = sorted(k for k in EDITABLE_FIELDS if k in data and getattr(notice, k) != data[k])
+    for key in changed:
+        setattr(notice, key, data[key])
+    was_published = notice.published_at is not None
+    if publish and not was_published:
+        notice.published_at = timezone.now()
+        changed.append("published_at")
+    elif not publish and was_published:
+        notice.published_at = None
+        changed.append("published_at")
+    try:
+        notice.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.error_dict.items()))
+        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    notice.save()
+    if changed:
+        audit_record(
+            action="notice.updated",
+            actor=actor,
+            municipality=notice.municipality,
+            object_type="notice",
+            object_id=str(notice.public_id),
+            request=request,
+            details={"fields": changed, "published": publish},
+        )
+    return notice

@@ -1,0 +1,15 @@
+"""Test settings: the same as development, with fast hashing and in-memory side channels."""
+
+import os
+
+os.environ.setdefault("MADOGUCHI_ENV", "development")
+
+from .base import *  # noqa: E402,F403
+from .base import TASKS as _TASKS  # noqa: E402,F401
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "madoguchi-test"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+ALLOWED_HOSTS = ["*"]
