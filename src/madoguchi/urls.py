@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("madoguchi.accounts.urls")),
     path("api/v1/", api.urls),
     path("<slug:municipality_slug>/staff/", include("madoguchi.staff.urls")),
+    path("<slug:municipality_slug>/auth/", include("madoguchi.identity.urls")),
     *module_patterns,
     path("", include("madoguchi.core.urls")),
 ]

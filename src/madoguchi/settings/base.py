@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "madoguchi.core",
     "madoguchi.accounts",
+    "madoguchi.identity",
     "madoguchi.audit",
     "madoguchi.staff",
     "madoguchi.notices",
