@@ -24,6 +24,8 @@ class JapaneseDateField(forms.CharField):
             "help_text", _("例：令和8年4月1日、R8.4.1、2026-04-01（和暦・西暦どちらでも入力できます）")
         )
         super().__init__(**kwargs)
+        # Length is checked on the typed text in to_python; CharField's validators would see a date.
+        self.validators = []
         self.min_date = min_date
         self.max_date = max_date
         self.widget.attrs.setdefault("inputmode", "text")
@@ -38,6 +40,8 @@ class JapaneseDateField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return None
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(_("日付は%(max)s文字以内で入力してください。") % {"max": self.max_length}, code="max_length")
         try:
             parsed = parse_date(text)
         except DateParseError as exc:

@@ -69,6 +69,12 @@ class StaffMembershipEditForm(StyledFormMixin, forms.Form):
 
 class MunicipalitySettingsForm(StyledFormMixin, forms.ModelForm):
     contact_phone = PhoneNumberField(label=_("電話番号"), required=False)
+    website = forms.URLField(
+        label=_("ウェブサイト"),
+        required=False,
+        assume_scheme="https",
+        error_messages={"invalid": _("URLの形式が正しくありません（例：https://www.city.example.jp/）。")},
+    )
     postal_code = PostalCodeField(label=_("郵便番号"), required=False)
 
     class Meta:
