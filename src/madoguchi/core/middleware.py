@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
-from .tenancy import municipality_for_host, municipality_for_slug
+from .tenancy import RESERVED_SLUGS, municipality_for_host, municipality_for_slug
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -110,6 +110,10 @@ class MunicipalityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         first_segment = request.path_info.lstrip("/").split("/", 1)[0]
+        if first_segment in RESERVED_SLUGS and first_segment != "admin":
+            # Platform paths (health checks, static files, accounts, API) never need the database here.
+            request.municipality = None  # type: ignore[attr-defined]
+            return self.get_response(request)
         host_municipality = municipality_for_host(request.get_host())
         municipality = municipality_for_slug(first_segment)
         if host_municipality is not None:

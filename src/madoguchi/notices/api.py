@@ -6,10 +6,12 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema, Status
 
 from madoguchi.accounts.permissions import Perm, has_permission
 from madoguchi.core.api import PageParams, StaffSessionAuth, api_municipality
+from madoguchi.core.errors import ServiceError
 from madoguchi.core.idempotency import run_idempotent
 from madoguchi.core.selectors import department_list, module_is_enabled
 
@@ -92,7 +94,7 @@ def notice_detail(request: HttpRequest, slug: str, notice_id: str) -> dict:
     auth=StaffSessionAuth(),
     summary="Create a notice (staff; send Idempotency-Key to make retries safe)",
 )
-def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> tuple[int, dict]:
+def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> Status:
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
@@ -102,9 +104,6 @@ def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> tuple[i
         if payload.department:
             department = department_list(municipality).filter(slug=payload.department).first()
             if department is None:
-                from madoguchi.core.errors import ServiceError
-                from django.utils.translation import gettext_lazy as _
-
                 raise ServiceError("department_invalid", _("この課はありません。"), field="department", status=422)
 
         def create() -> tuple[int, dict]:
@@ -117,4 +116,7 @@ def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> tuple[i
             )
             return 201, notice_out(notice)
 
-        return run_idempotent(request, scope=f"user:{request.auth.pk}:notice_create:{municipality.pk}", operation=create)  # type: ignore[union-attr]
+        status, body = run_idempotent(
+            request, scope=f"user:{request.auth.pk}:notice_create:{municipality.pk}", operation=create  # type: ignore[union-attr]
+        )
+        return Status(status, body)

@@ -29,7 +29,9 @@ class Notice(MunicipalityOwned):
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("担当課")
     )
     published_at = models.DateTimeField(_("公開日時"), null=True, blank=True, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MADOGUCHI_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 ENVIRONMENT = os.environ.get("MADOGUCHI_ENV", "development").strip().lower()
 if ENVIRONMENT not in {"development", "production"}:

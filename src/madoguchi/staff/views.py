@@ -197,7 +197,9 @@ def modules(request: HttpRequest) -> HttpResponse:
         for spec in manifest.settings:
             name = f"{manifest.key}__{spec.key}"
             value = request.POST.get(name, current.get(spec.key)) if request.method == "POST" else current.get(spec.key)
-            settings_rows.append({"spec": spec, "name": name, "value": value, "error": errors.get(name)})
+            settings_rows.append(
+                {"spec": spec, "kind": spec.kind.__name__, "name": name, "value": value, "error": errors.get(name)}
+            )
         enabled = (
             request.POST.get(f"{manifest.key}__enabled") == "on"
             if request.method == "POST"

@@ -9,6 +9,10 @@ class Command(BaseCommand):
     help = "Load the five demo municipalities, departments, staff and residents (idempotent; not in production)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError("Demo data is refused in production (MADOGUCHI_ENV=production).")
         try:
             created = load_demo_data()
         except RuntimeError as exc:
