@@ -14,7 +14,7 @@ from .models import Profile, StaffMembership
 def staff_membership_list(municipality: Municipality) -> QuerySet[StaffMembership]:
     return (
         StaffMembership.objects.filter(municipality=municipality)
-        .select_related("user", "user__profile", "department")
+        .select_related("user", "user__profile", "user__totp_device", "department")
         .order_by("-is_active", "user__email", "role")
     )
 
