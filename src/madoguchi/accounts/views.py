@@ -50,7 +50,7 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
-def _finish_login(request: HttpRequest, user, *, mfa_verified: bool, next_url: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _finish_login(request: HttpRequest, user, *, mfa_verified: bool, next_url: str) -> HttpResponse:
     services.complete_login(request, user, backend=BACKEND, mfa_verified=mfa_verified)
     response = HttpResponseRedirect(next_url)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language, max_age=60 * 60 * 24 * 365, samesite="Lax")
@@ -103,7 +103,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
-    form = SignUpForm(request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE})  # type: ignore[attr-defined]
+    form = SignUpForm(request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         services.resident_sign_up(
             email=form.cleaned_data["email"],
@@ -147,7 +147,7 @@ def resend_verification_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-def _mfa_subject(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _mfa_subject(request: HttpRequest):
     """The person finishing sign-in: pending after the password, or signed in but not yet MFA-checked."""
     pending = services.pending_mfa_user(request)
     if pending is not None:
@@ -260,7 +260,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         response = super().form_valid(form)
         # Setting a password from the e-mailed link proves the address, as verification does.
         user = form.user

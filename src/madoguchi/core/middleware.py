@@ -80,7 +80,7 @@ class LanguageMiddleware:
             language = "en" if accept.lower().startswith("en") else None
         language = language or settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         if requested in self.supported:
             response.set_cookie(

@@ -4,7 +4,7 @@ fictitious residents. Development only: the production profile refuses to load i
 from __future__ import annotations
 
 import datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -169,7 +169,11 @@ def load_demo_data() -> dict[str, int]:
     return created
 
 
-def print_demo_logins(out: IO[str]) -> None:
+class _Writer(Protocol):
+    def write(self, msg: str, /) -> object: ...
+
+
+def print_demo_logins(out: _Writer) -> None:
     slugs = ", ".join(m["slug"] for m in MUNICIPALITIES)
     lines = [
         "",

@@ -98,7 +98,8 @@ def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> Status:
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        if not has_permission(request.auth, municipality, Perm.NOTICES_MANAGE):  # type: ignore[arg-type]
+        user = request.auth  # type: ignore[attr-defined]  # set by StaffSessionAuth
+        if not has_permission(user, municipality, Perm.NOTICES_MANAGE):
             raise PermissionDenied
         department = None
         if payload.department:
@@ -109,7 +110,7 @@ def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> Status:
         def create() -> tuple[int, dict]:
             notice = services.notice_create(
                 municipality=municipality,
-                actor=request.auth,
+                actor=user,
                 data={**payload.dict(exclude={"publish", "department"}), "department": department},
                 publish=payload.publish,
                 request=request,
@@ -117,6 +118,6 @@ def notice_create(request: HttpRequest, slug: str, payload: NoticeIn) -> Status:
             return 201, notice_out(notice)
 
         status, body = run_idempotent(
-            request, scope=f"user:{request.auth.pk}:notice_create:{municipality.pk}", operation=create  # type: ignore[union-attr]
+            request, scope=f"user:{user.pk}:notice_create:{municipality.pk}", operation=create
         )
         return Status(status, body)

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase as HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -25,7 +26,7 @@ def staff_view(permission: str) -> Callable[[Callable[..., HttpResponse]], Calla
             if not request.user.is_authenticated:
                 return HttpResponseRedirect(f"{reverse('accounts:login')}?next={next_param}")
             municipality = request.municipality  # type: ignore[attr-defined]
-            granted = permissions_for(request.user, municipality)  # type: ignore[arg-type]
+            granted = permissions_for(request.user, municipality)
             if not granted:
                 # Not staff here: the back office of this municipality does not exist for them.
                 raise Http404

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,7 +86,7 @@ def user_add(request: HttpRequest) -> HttpResponse:
         try:
             account_services.staff_member_add(
                 municipality=municipality,
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]
                 email=form.cleaned_data["email"],
                 family_name=form.cleaned_data["family_name"],
                 given_name=form.cleaned_data["given_name"],
@@ -259,12 +260,12 @@ class _Echo:
 
 @require_GET
 @staff_view(Perm.AUDIT_EXPORT)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponseBase:
     """CSV (UTF-8 with BOM so Excel opens it correctly), streamed so any range exports in constant memory."""
     municipality = request.municipality  # type: ignore[attr-defined]
     form = AuditSearchForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return audit(request, municipality_slug=municipality.slug)  # type: ignore[call-arg]
+        return audit(request, municipality_slug=municipality.slug)
     filters = form.cleaned_data if form.is_bound else {}
     events = audit_selectors.audit_event_search(municipality=municipality, **filters)
     audit_record(
