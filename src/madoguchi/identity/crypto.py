@@ -1,0 +1,42 @@
+"""Encryption at rest for identity-provider secrets (client secrets and the RP's private JWK).
+
+Same approach as the TOTP secrets in accounts.mfa (Fernet with a key derived from a setting), with its own
+derivation label so the two never share a key. SECRET_KEY_FALLBACKS are honoured, so rotating SECRET_KEY
+keeps existing secrets readable until they are saved again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+_LABEL = "madoguchi-identity-secret"
+
+
+def _fernet_for(material: str) -> Fernet:
+    key = base64.urlsafe_b64encode(hashlib.sha256(f"{_LABEL}:{material}".encode()).digest())
+    return Fernet(key)
+
+
+def _fernet() -> MultiFernet:
+    primary = getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") or settings.SECRET_KEY
+    fallbacks = (
+        [] if getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") else list(settings.SECRET_KEY_FALLBACKS)
+    )
+    return MultiFernet([_fernet_for(primary), *(_fernet_for(material) for material in fallbacks)])
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode() if value else ""
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as exc:  # the key changed without a fallback: the secret must be entered again
+        raise ValueError("Identity provider secret cannot be decrypted with the current key.") from exc
