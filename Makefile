@@ -10,7 +10,7 @@ E2E_STAMP := $(VENV)/.installed-e2e
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: install run serve worker migrate demo messages test e2e bench lint fmt clean openapi
+.PHONY: install run migrate demo messages catalog test e2e bench lint fmt clean openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ install: $(STAMP) messages
 ## messages: compile the gettext catalogs (.po -> .mo) with Babel, no system gettext needed
 messages: $(STAMP)
 	$(BIN)/python -m madoguchi compile_catalogs
+
+## catalog: re-extract translatable strings into the English catalog (needs GNU gettext; translators edit the .po)
+catalog: $(STAMP)
+	cd src/madoguchi && MADOGUCHI_VAR_DIR=$(CURDIR)/var ../../$(BIN)/python -m madoguchi makemessages -l en --no-obsolete --no-location --ignore "*/tests/*"
 
 migrate: install
 	$(BIN)/python -m madoguchi migrate --no-input

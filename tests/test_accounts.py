@@ -282,3 +282,40 @@ def test_demo_totp_secret_is_not_the_test_secret():
 
     assert DEMO_TOTP_SECRET != TEST_TOTP_SECRET
     assert len(pyotp.TOTP(DEMO_TOTP_SECRET).now()) == 6
+
+
+def test_failed_second_factor_is_audited(city_a):
+    staff = make_staff(city_a, Role.AUDITOR)
+    client = Client()
+    client.post("/accounts/login/", {"email": staff.email, "password": PASSWORD})
+    client.post("/accounts/mfa/verify/", {"code": "000000"})
+    assert AuditEvent.objects.filter(action="account.mfa_failed", actor=staff).count() == 1
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_client_address_behind_one_trusted_proxy_is_the_last_hop():
+    from django.test import RequestFactory
+
+    from madoguchi.audit.services import client_ip
+
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    assert client_ip(request) == "203.0.113.9"  # the forged left entry is ignored
+    assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
+    assert client_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR="not-an-ip", REMOTE_ADDR="10.0.0.2")) is None
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored():
+    from django.test import RequestFactory
+
+    from madoguchi.audit.services import client_ip
+
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6", REMOTE_ADDR="198.51.100.7")
+    assert client_ip(request) == "198.51.100.7"
+
+
+@mail_test
+def test_password_reset_reaches_accounts_that_never_set_a_password(client):
+    user = User.objects.create_user(email="invited@example.jp", password=None)
+    assert not user.has_usable_password()
+    client.post("/accounts/password/reset/", {"email": "invited@example.jp"})
+    assert mail.outbox and mail.outbox[-1].to == ["invited@example.jp"]

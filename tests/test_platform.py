@@ -112,7 +112,7 @@ def test_module_settings_are_validated_and_typed_values_kept(city_a):
     response = staff_client(admin).post("/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "99"})
     body = response.content.decode()
     assert response.status_code == 400
-    assert "1から20の間で入力してください" in body
+    assert "トップページに表示する件数は20以下にしてください" in body
     assert 'value="99"' in body
     not_a_number = staff_client(admin).post("/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "五"})
     assert "半角数字で入力してください" in not_a_number.content.decode()
@@ -158,3 +158,62 @@ def test_unknown_municipality_is_404_with_a_helpful_page(client, db):
     response = client.get("/no-such-city/")
     assert response.status_code == 404
     assert "ページが見つかりません" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_reserved_words_cannot_be_municipality_slugs():
+    from django.core.exceptions import ValidationError
+
+    from .factories import make_municipality
+
+    municipality = make_municipality()
+    for reserved in ("api", "accounts", "staff", "admin"):
+        municipality.slug = reserved
+        with pytest.raises(ValidationError) as excinfo:
+            municipality.full_clean()
+        assert "システムで使われている" in str(excinfo.value)
+
+
+def test_reserved_module_keys_are_refused():
+    from madoguchi.core.registry import ModuleManifest, ModuleRegistry
+
+    with pytest.raises(ValueError):
+        ModuleRegistry().register(ModuleManifest(key="staff", name="x", description="x"))
+
+
+@pytest.mark.django_db
+def test_daily_maintenance_expires_old_idempotency_keys(city_a):
+    import datetime
+
+    from django.utils import timezone
+
+    from madoguchi.core.maintenance import daily_maintenance
+    from madoguchi.core.models import IdempotencyRecord
+
+    old = IdempotencyRecord.objects.create(scope="s", key="old", request_fingerprint="x", status_code=201, response_body={})
+    IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    fresh = IdempotencyRecord.objects.create(scope="s", key="fresh", request_fingerprint="x", status_code=201, response_body={})
+    result = daily_maintenance.enqueue().return_value
+    assert result["idempotency_records"] == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db
+def test_daily_maintenance_command_runs(capsys):
+    call_command("daily_maintenance")
+    assert "Daily maintenance queued." in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_csrf_failure_shows_a_helpful_page(city_a):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"email": "a@example.jp", "password": "x"})
+    assert response.status_code == 403
+    assert "もう一度お試しください" in response.content.decode()
+
+
+def test_swagger_assets_come_from_the_package(client, db):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200

@@ -97,11 +97,16 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    """Core routes, then each registered module's router (its manifest's api_router)."""
+    from django.utils.module_loading import import_string
+
     from madoguchi.core.api import router as core_router
-    from madoguchi.notices.api import router as notices_router
+    from madoguchi.core.registry import registry
 
     api.add_router("/municipalities", core_router)
-    api.add_router("/municipalities", notices_router)
+    for manifest in registry.all():
+        if manifest.api_router:
+            api.add_router("/municipalities", import_string(manifest.api_router))
 
 
 _register_routers()

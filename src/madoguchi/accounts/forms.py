@@ -155,6 +155,13 @@ class LanguageForm(forms.Form):
 
 
 class MadoguchiPasswordResetForm(StyledFormMixin, PasswordResetForm):
+    def get_users(self, email: str):  # type: ignore[no-untyped-def]
+        """Active accounts with this address, including those that never set a password (invited staff,
+        residents who signed up through an identity provider): the e-mailed link proves the address."""
+        from .models import User
+
+        return User.objects.filter(email__iexact=email.strip(), is_active=True).iterator()
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("登録したメールアドレス")

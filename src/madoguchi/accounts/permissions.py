@@ -20,6 +20,7 @@ class Perm:
     USERS_MANAGE = "staff.users.manage"
     DEPARTMENTS_MANAGE = "staff.departments.manage"
     MODULES_MANAGE = "staff.modules.manage"
+    SETTINGS_MANAGE = "staff.settings.manage"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     RESIDENTS_VIEW = "residents.view"
@@ -35,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.USERS_MANAGE,
             Perm.DEPARTMENTS_MANAGE,
             Perm.MODULES_MANAGE,
+            Perm.SETTINGS_MANAGE,
             Perm.AUDIT_VIEW,
             Perm.AUDIT_EXPORT,
             Perm.RESIDENTS_VIEW,

@@ -167,9 +167,24 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
 def mfa_verify(*, user: User, code: str, request: HttpRequest | None) -> str:
-    """Check a TOTP code (never the same step twice) or an unused recovery code. Returns the method used."""
+    """Check a TOTP code (never the same step twice) or an unused recovery code. Returns the method used.
+
+    A failure is audited after the checking transaction, so the event survives the refusal.
+    """
+    method = _mfa_check(user=user, code=code, request=request)
+    if method is None:
+        audit_record(action="account.mfa_failed", actor=user, request=request)
+        raise ServiceError(
+            "invalid_code",
+            _("確認コードが正しくありません。認証アプリの6桁の数字、またはリカバリーコードを入力してください。"),
+            field="code",
+        )
+    return method
+
+
+@transaction.atomic
+def _mfa_check(*, user: User, code: str, request: HttpRequest | None) -> str | None:
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise ServiceError("not_enrolled", _("認証アプリが登録されていません。"))
@@ -180,18 +195,18 @@ def mfa_verify(*, user: User, code: str, request: HttpRequest | None) -> str:
             device.last_used_step = step
             device.save(update_fields=["last_used_step"])
             return "totp"
-    else:
-        recovery = RecoveryCode.objects.select_for_update().filter(
-            user=user, code_digest=mfa.recovery_digest(compact), used_at__isnull=True
-        ).first()
-        if recovery is not None:
-            recovery.used_at = timezone.now()
-            recovery.save(update_fields=["used_at"])
-            audit_record(action="account.recovery_code_used", actor=user, request=request)
-            return "recovery_code"
-    audit_record(action="account.mfa_failed", actor=user, request=request)
-    raise ServiceError("invalid_code", _("確認コードが正しくありません。認証アプリの6桁の数字、またはリカバリーコードを入力してください。"), field="code"
+        return None
+    recovery = (
+        RecoveryCode.objects.select_for_update()
+        .filter(user=user, code_digest=mfa.recovery_digest(compact), used_at__isnull=True)
+        .first()
     )
+    if recovery is None:
+        return None
+    recovery.used_at = timezone.now()
+    recovery.save(update_fields=["used_at"])
+    audit_record(action="account.recovery_code_used", actor=user, request=request)
+    return "recovery_code"
 
 
 @transaction.atomic
@@ -253,6 +268,8 @@ def staff_member_add(
         membership.is_active = True
         membership.department = department
         membership.save(update_fields=["is_active", "department"])
+    # An invitation whose link expired unused is sent again when the role is added again.
+    invited = invited or (not user.has_usable_password() and user.last_login is None)
     audit_record(
         action="staff.membership_added",
         actor=actor,
@@ -286,6 +303,8 @@ def staff_membership_update(
 ) -> StaffMembership:
     if membership.role == Role.DEPARTMENT_STAFF and department is None:
         raise ServiceError("department_required", _("担当課職員には課を指定してください。"), field="department")
+    if department is not None and department.municipality_id != membership.municipality_id:
+        raise ServiceError("department_invalid", _("課を選び直してください。"), field="department")
     if membership.user_id == actor.pk and membership.role == Role.MUNICIPALITY_ADMIN and not is_active:
         raise ServiceError("self_lockout", _("自分自身の管理者権限は終了できません。他の管理者に依頼してください。"), field="is_active")
     membership.is_active = is_active

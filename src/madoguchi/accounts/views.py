@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -36,9 +36,13 @@ from .permissions import requires_mfa
 
 BACKEND = "madoguchi.accounts.backends.EmailBackend"
 GENERIC_LOGIN_ERROR = gettext_lazy("メールアドレスまたはパスワードが正しくありません。")
-LOCKOUT_ERROR = gettext_lazy(
-    "ログインに続けて失敗したため、しばらくの間ログインできません。15分ほどたってからもう一度お試しください。"
-)
+
+
+def lockout_error() -> str:
+    minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+    return _("ログインに続けて失敗したため、しばらくの間ログインできません。%(minutes)s分ほどたってからもう一度お試しください。") % {
+        "minutes": minutes
+    }
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -68,7 +72,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data["email"]
         ip = client_ip(request)
         if throttling.is_locked_out(email, ip):
-            form.add_error(None, LOCKOUT_ERROR)
+            form.add_error(None, lockout_error())
         else:
             user = authenticate(request, email=email, password=form.cleaned_data["password"])
             if user is None:
@@ -80,7 +84,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     services.start_mfa(request, user, backend=BACKEND)
                     enrolled = TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
                     target = "accounts:mfa_verify" if enrolled else "accounts:mfa_enrol"
-                    return HttpResponseRedirect(f"{reverse(target)}?next={next_url}")
+                    return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
                 if user.email_verified_at is None:
                     unverified = True
                     form.add_error(
@@ -118,7 +122,11 @@ def signup_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def signup_done_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/signup_done.html", {"email": request.session.get("madoguchi_signup_email", "")})
+    return render(
+        request,
+        "accounts/signup_done.html",
+        {"email": request.session.get("madoguchi_signup_email", ""), "days": settings.EMAIL_VERIFICATION_MAX_AGE // 86400},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,7 +172,7 @@ def mfa_enrol_view(request: HttpRequest) -> HttpResponse:
     if user is None:
         return redirect("accounts:login")
     if TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).exists():
-        return redirect(f"{reverse('accounts:mfa_verify')}?next={_safe_next(request)}")
+        return redirect(f"{reverse('accounts:mfa_verify')}?{urlencode({'next': _safe_next(request)})}")
     secret = services.totp_pending_secret(user=user) or services.totp_begin_enrolment(user=user)
     form = MfaEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,7 +182,7 @@ def mfa_enrol_view(request: HttpRequest) -> HttpResponse:
             apply_service_error(form, error)
         else:
             services.clear_pending_mfa(request)
-            show_codes = f"{reverse('accounts:recovery_codes')}?next={_safe_next(request)}"
+            show_codes = f"{reverse('accounts:recovery_codes')}?{urlencode({'next': _safe_next(request)})}"
             response = _finish_login(request, user, mfa_verified=True, next_url=show_codes)
             request.session["madoguchi_new_recovery_codes"] = codes
             return response
@@ -197,7 +205,7 @@ def mfa_verify_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         if throttling.is_locked_out(user.email, ip):
-            form.add_error(None, LOCKOUT_ERROR)
+            form.add_error(None, lockout_error())
         else:
             try:
                 services.mfa_verify(user=user, code=form.cleaned_data["code"], request=request)

@@ -4,6 +4,7 @@ audit_record inside its transaction, so the event exists exactly when the change
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from typing import Any
 
 from django.db import connection, transaction
@@ -31,8 +32,22 @@ def _without_secrets(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the X-Forwarded-For entry
+    that the outermost trusted proxy saw (entries further left are client-supplied and can be forged)."""
     if request is None:
         return None
+    from django.conf import settings
+
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            candidate = hops[-proxies]
+            try:
+                ipaddress.ip_address(candidate)
+            except ValueError:
+                return None
+            return candidate
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -74,6 +89,20 @@ def audit_personal_data_viewed(
         request=request,
         details={"fields": fields},
     )
+
+
+@transaction.atomic
+def audit_prune_platform_events(*, now: datetime.datetime | None = None) -> int:
+    """Apply AUDIT_PLATFORM_RETENTION_DAYS to events that belong to no municipality (sign-ins, profiles)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.AUDIT_PLATFORM_RETENTION_DAYS)
+    expired = AuditEvent.objects.filter(municipality__isnull=True, occurred_at__lt=cutoff)
+    deleted = expired._raw_delete(using=connection.alias)  # noqa: SLF001  (retention, not an edit)
+    if deleted:
+        audit_record(action="audit.pruned", details={"deleted": deleted, "before": cutoff.isoformat()})
+    return deleted
 
 
 @transaction.atomic

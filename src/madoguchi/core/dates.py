@@ -113,10 +113,14 @@ def parse_date(text: str) -> datetime.date:
         value = _build(year, int(match.group("month")), int(match.group("day")))
         end = era_end(era)
         if value < era.start or (end is not None and value > end):
-            last = to_wareki(end) if end else ""
+            if end is None:
+                raise DateParseError(
+                    _("%(era)sの期間外の日付です（%(era)sは%(start)sから）。")
+                    % {"era": era.name, "start": to_wareki(era.start)}
+                )
             raise DateParseError(
                 _("%(era)sの期間外の日付です（%(era)sは%(start)sから%(end)sまで）。")
-                % {"era": era.name, "start": to_wareki(era.start), "end": last}
+                % {"era": era.name, "start": to_wareki(era.start), "end": to_wareki(end)}
             )
         return value
     match = _SEIREKI.match(normalized) or _COMPACT.match(normalized)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -14,7 +15,17 @@ from django_scopes import ScopedManager
 
 from .validators import validate_local_government_code
 
-slug_validator = RegexValidator(r"^[a-z][a-z0-9-]{1,39}$", _("英小文字・数字・ハイフンで2〜40文字にしてください。"))
+slug_validator = RegexValidator(r"^[a-z][a-z0-9-]{1,39}$", _("英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。"))
+
+# First URL segments the platform itself uses; a municipality slug may not take one of them.
+RESERVED_SLUGS = frozenset(
+    {"accounts", "admin", "api", "static", "media", "healthz", "readyz", "i18n", "favicon.ico", "robots.txt", "staff", "auth"}
+)
+
+
+def validate_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("「%(slug)s」はシステムで使われているため、URL名にできません。") % {"slug": value}, code="reserved")
 
 
 class Municipality(models.Model):
@@ -28,7 +39,7 @@ class Municipality(models.Model):
     name_en = models.CharField(_("英語名"), max_length=100)
     prefecture = models.CharField(_("都道府県"), max_length=10)
     prefecture_en = models.CharField(_("都道府県（英語）"), max_length=30, blank=True)
-    slug = models.CharField(_("URL名"), max_length=40, unique=True, validators=[slug_validator])
+    slug = models.CharField(_("URL名"), max_length=40, unique=True, validators=[slug_validator, validate_not_reserved])
     receipt_prefix = models.CharField(
         _("受付番号の接頭辞"),
         max_length=4,

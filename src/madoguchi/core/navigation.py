@@ -28,6 +28,7 @@ CORE_STAFF_NAV: tuple[tuple[NavEntry, str], ...] = (
     (NavEntry(_("職員と役割"), "staff:users", "staff.users.manage"), "u"),
     (NavEntry(_("課"), "staff:departments", "staff.departments.manage"), ""),
     (NavEntry(_("機能の利用設定"), "staff:modules", "staff.modules.manage"), ""),
+    (NavEntry(_("自治体の設定"), "staff:settings", "staff.settings.manage"), ""),
     (NavEntry(_("監査ログ"), "staff:audit", "audit.view"), "a"),
 )
 

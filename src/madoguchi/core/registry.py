@@ -42,6 +42,7 @@ class ModuleManifest:
     description: str | Promise
     public_urls: str | None = None  # dotted path of a urlconf mounted at /<slug>/<key>/
     staff_urls: str | None = None  # dotted path of a urlconf mounted at /<slug>/staff/<key>/
+    api_router: str | None = None  # dotted path of a ninja Router mounted at /api/v1/municipalities
     public_nav: tuple[NavEntry, ...] = ()
     staff_nav: tuple[NavEntry, ...] = ()
     settings: tuple[SettingSpec, ...] = ()
@@ -56,11 +57,19 @@ class ModuleManifest:
         return {spec.key: spec.default for spec in self.settings}
 
 
+# Path segments under /<slug>/ and /<slug>/staff/ that core screens use.
+RESERVED_MODULE_KEYS = frozenset(
+    {"staff", "auth", "users", "departments", "modules", "settings", "audit", "residents", "accounts", "api"}
+)
+
+
 @dataclass
 class ModuleRegistry:
     _manifests: dict[str, ModuleManifest] = field(default_factory=dict)
 
     def register(self, manifest: ModuleManifest) -> None:
+        if manifest.key in RESERVED_MODULE_KEYS or not manifest.key.replace("_", "").isalnum():
+            raise ValueError(f"Module key {manifest.key!r} is reserved or not a plain identifier.")
         existing = self._manifests.get(manifest.key)
         if existing is not None and existing is not manifest:
             raise ValueError(f"Module key {manifest.key!r} is registered twice.")

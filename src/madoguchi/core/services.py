@@ -116,12 +116,18 @@ def module_activation_set(
     for spec in manifest.settings:
         value = (settings or {}).get(spec.key, spec.default)
         if spec.kind is int:
-            if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            field = f"{module_key}__{spec.key}"
+            if spec.minimum is not None and value < spec.minimum:
                 raise ServiceError(
                     "out_of_range",
-                    _("%(label)sは%(min)sから%(max)sの間で入力してください。")
-                    % {"label": spec.label, "min": spec.minimum, "max": spec.maximum},
-                    field=f"{module_key}__{spec.key}",
+                    _("%(label)sは%(min)s以上にしてください。") % {"label": spec.label, "min": spec.minimum},
+                    field=field,
+                )
+            if spec.maximum is not None and value > spec.maximum:
+                raise ServiceError(
+                    "out_of_range",
+                    _("%(label)sは%(max)s以下にしてください。") % {"label": spec.label, "max": spec.maximum},
+                    field=field,
                 )
         clean_settings[spec.key] = value
     activation, created = ModuleActivation.objects.select_for_update().get_or_create(

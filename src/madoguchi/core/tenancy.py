@@ -12,14 +12,10 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django_scopes import scope, scopes_disabled
 
-from .models import Municipality, MunicipalityHost
+from .models import RESERVED_SLUGS, Municipality, MunicipalityHost
 
 M = TypeVar("M", bound=Model)
 
-# First path segments that are never a municipality slug.
-RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "api", "static", "media", "healthz", "readyz", "i18n", "favicon.ico", "robots.txt"}
-)
 
 
 def municipality_for_slug(slug: str) -> Municipality | None:

@@ -43,6 +43,7 @@ MANIFEST = ModuleManifest(
     description=_("自治体からのお知らせ。重要なお知らせや緊急情報はトップページに表示されます。"),
     public_urls="madoguchi.notices.urls",
     staff_urls="madoguchi.notices.staff_urls",
+    api_router="madoguchi.notices.api.router",
     public_nav=(NavEntry(_("お知らせ"), "notices:list"),),
     staff_nav=(NavEntry(_("お知らせ管理"), "notices_staff:list", "notices.manage"),),
     settings=(SettingSpec("home_count", _("トップページに表示する件数"), int, 5, minimum=1, maximum=20),),

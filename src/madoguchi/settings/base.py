@@ -52,6 +52,13 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in production.")
     SECRET_KEY = _development_secret_key()
 
+# Rotating SECRET_KEY: put the old key in SECRET_KEY_FALLBACKS (comma-separated) until sessions and
+# signed links made with it have expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Encrypts stored second-factor and identity-provider secrets. Set it separately from SECRET_KEY in
+# production, so rotating SECRET_KEY never invalidates every staff authenticator.
+MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
+
 DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 if IS_PRODUCTION and not ALLOWED_HOSTS:
@@ -66,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # Swagger UI assets for /api/v1/docs, served from the package (no CDN)
     "django_tasks",
     "django_tasks_db",
     "madoguchi.core",
@@ -145,13 +153,17 @@ else:
 
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
 if TASK_BACKEND == "rq":
+    # Redis queue for scale (pip install 'madoguchi[scale]'); worker:
+    #   python -m madoguchi rqworker --job-class django_tasks_rq.Job default
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
-    INSTALLED_APPS.append("django_tasks_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 elif TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-else:
+elif TASK_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured("TASK_BACKEND must be 'database', 'rq' or 'immediate'.")
 
 # --- Accounts and security ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -182,6 +194,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "madoguchi.core.views.csrf_failure"
+# Number of reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# The client address for throttling and the audit log is taken that many hops from the right.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -240,6 +256,12 @@ STORAGES = {
 # --- Madoguchi ------------------------------------------------------------------------------------------------
 # Audit events are kept at least this long; a municipality may set a longer period, never a shorter one.
 AUDIT_MIN_RETENTION_DAYS = 365
+# Platform-level events (sign-ins, sign-ups, profile changes) belong to no municipality.
+AUDIT_PLATFORM_RETENTION_DAYS = max(AUDIT_MIN_RETENTION_DAYS, int(os.environ.get("AUDIT_PLATFORM_RETENTION_DAYS", str(365 * 5))))
+# Idempotency records answer replays for this long; older keys may be reused.
+IDEMPOTENCY_KEY_TTL_HOURS = 48
+# Finished task results (which may hold rendered e-mails with one-time links) are removed after this.
+TASK_RESULT_RETENTION_DAYS = 7
 API_PAGE_SIZE_MAX = 100
 DEMO_DATA_ALLOWED = not IS_PRODUCTION
 

@@ -212,7 +212,7 @@ def modules(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(Perm.MODULES_MANAGE)
+@staff_view(Perm.SETTINGS_MANAGE)
 def municipality_settings(request: HttpRequest) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     form = MunicipalitySettingsForm(request.POST or None, instance=municipality if request.method == "GET" else None)

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         print_demo_logins(self.stdout)
         python = sys.executable
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # `kill` (SIGTERM) stops both children just like Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
         web = subprocess.Popen([python, "-m", "madoguchi", "runserver", f"{host}:{port}"], env=env)
         worker = subprocess.Popen([python, "-m", "madoguchi", "db_worker", "--interval", "1"], env=env)
         self.stdout.write(self.style.SUCCESS(f"Madoguchi: http://{host}:{port}/  (Ctrl-C stops server and worker)"))

@@ -1,0 +1,31 @@
+"""Daily housekeeping: retention of the audit log, expiry of idempotency keys and finished task results."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from .models import IdempotencyRecord, Municipality
+
+
+def idempotency_records_prune(*, now: datetime.datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _details = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+@task()
+def daily_maintenance() -> dict[str, int]:
+    """Queue each municipality's audit retention and prune platform-wide leftovers. Idempotent."""
+    from madoguchi.audit.services import audit_prune_platform_events
+    from madoguchi.audit.tasks import prune_audit_events
+
+    for municipality_id in Municipality.objects.values_list("pk", flat=True):
+        prune_audit_events.enqueue(municipality_id)
+    return {
+        "platform_audit_events": audit_prune_platform_events(),
+        "idempotency_records": idempotency_records_prune(),
+    }
