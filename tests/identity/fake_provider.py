@@ -184,7 +184,11 @@ class FakeOpenIDProvider:
                 return None
             client_id, _, secret = decoded.partition(":")
             client = self.clients.get(unquote(client_id))
-            if client and client.auth_method == "client_secret_basic" and secrets.compare_digest(unquote(secret), client.secret):
+            if (
+                client
+                and client.auth_method == "client_secret_basic"
+                and secrets.compare_digest(unquote(secret), client.secret)
+            ):
                 return client
             return None
         if "client_assertion" in form:
@@ -192,7 +196,11 @@ class FakeOpenIDProvider:
                 return None
             return self._verify_client_assertion(form["client_assertion"], form.get("client_id"))
         client = self.clients.get(form.get("client_id", ""))
-        if client and client.auth_method == "client_secret_post" and secrets.compare_digest(form.get("client_secret", ""), client.secret):
+        if (
+            client
+            and client.auth_method == "client_secret_post"
+            and secrets.compare_digest(form.get("client_secret", ""), client.secret)
+        ):
             return client
         return None
 
