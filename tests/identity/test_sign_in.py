@@ -121,6 +121,8 @@ def test_second_sign_in_reuses_the_linked_identity(journey, provider, fake_op):
     assert User.objects.count() == 1
     [identity] = identities()
     assert identity.pk == old.pk and identity.last_login_at > old.last_login_at
+    # The profile is filled only when an identity is linked, never again at later sign-ins.
+    assert Profile.objects.get(user=user).family_name == ""
 
 
 def test_verified_email_claim_creates_the_account_directly(journey, provider, fake_op):

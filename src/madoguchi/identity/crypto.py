@@ -23,9 +23,7 @@ def _fernet_for(material: str) -> Fernet:
 
 def _fernet() -> MultiFernet:
     primary = getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") or settings.SECRET_KEY
-    fallbacks = (
-        [] if getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") else list(settings.SECRET_KEY_FALLBACKS)
-    )
+    fallbacks = [] if getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") else list(settings.SECRET_KEY_FALLBACKS)
     return MultiFernet([_fernet_for(primary), *(_fernet_for(material) for material in fallbacks)])
 
 

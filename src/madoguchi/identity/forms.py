@@ -53,9 +53,7 @@ class IdentityProviderAdminForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "client_secret_basic / client_secret_post で使います。変更するときだけ入力してください。"
-        ),
+        help_text=_("client_secret_basic / client_secret_post で使います。変更するときだけ入力してください。"),
     )
     private_key_jwk = forms.CharField(
         label=_("秘密鍵（JWK形式のJSON）"),
@@ -102,13 +100,9 @@ class IdentityProviderAdminForm(forms.ModelForm):
             data = json.loads(raw)
             oidc.load_private_jwk(data)
         except (ValueError, TypeError, KeyError) as exc:
-            raise forms.ValidationError(
-                _("RSAまたはECの秘密鍵をJWK形式（JSON）で入力してください。")
-            ) from exc
+            raise forms.ValidationError(_("RSAまたはECの秘密鍵をJWK形式（JSON）で入力してください。")) from exc
         except Exception as exc:  # joserfc raises its own errors for malformed keys
-            raise forms.ValidationError(
-                _("RSAまたはECの秘密鍵をJWK形式（JSON）で入力してください。")
-            ) from exc
+            raise forms.ValidationError(_("RSAまたはECの秘密鍵をJWK形式（JSON）で入力してください。")) from exc
         return data
 
     def clean(self) -> dict[str, Any]:

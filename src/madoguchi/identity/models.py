@@ -64,16 +64,12 @@ class IdentityProvider(MunicipalityOwned):
         help_text=_("ログイン画面のボタンに表示します（例：マイナンバーカードでログイン）。"),
     )
     name_en = models.CharField(_("表示名（英語）"), max_length=120, blank=True)
-    kind = models.CharField(
-        _("種類"), max_length=20, choices=ProviderKind.choices, default=ProviderKind.GENERIC
-    )
+    kind = models.CharField(_("種類"), max_length=20, choices=ProviderKind.choices, default=ProviderKind.GENERIC)
     issuer = models.CharField(_("Issuer（iss）"), max_length=255, validators=[validate_endpoint_url])
     authorization_endpoint = models.CharField(
         _("認可エンドポイント"), max_length=500, validators=[validate_endpoint_url]
     )
-    token_endpoint = models.CharField(
-        _("トークンエンドポイント"), max_length=500, validators=[validate_endpoint_url]
-    )
+    token_endpoint = models.CharField(_("トークンエンドポイント"), max_length=500, validators=[validate_endpoint_url])
     jwks_uri = models.CharField(_("JWKSのURL"), max_length=500, validators=[validate_endpoint_url])
     userinfo_endpoint = models.CharField(
         _("UserInfoエンドポイント"),
@@ -170,17 +166,12 @@ class IdentityProvider(MunicipalityOwned):
         errors: dict[str, list[Any]] = {}
         if "openid" not in self.scope_list:
             errors.setdefault("scopes", []).append(_("スコープに openid を含めてください。"))
-        if (
-            self.kind == ProviderKind.DIGITAL_AUTH_APP
-            and self.client_auth_method != ClientAuthMethod.PRIVATE_KEY_JWT
-        ):
+        if self.kind == ProviderKind.DIGITAL_AUTH_APP and self.client_auth_method != ClientAuthMethod.PRIVATE_KEY_JWT:
             errors.setdefault("client_auth_method", []).append(
                 _("デジタル認証アプリのクライアント認証方式は private_key_jwt です。")
             )
         if self.client_auth_method == ClientAuthMethod.PRIVATE_KEY_JWT and not self.has_private_key:
-            errors.setdefault("client_auth_method", []).append(
-                _("private_key_jwt には秘密鍵（JWK）の登録が必要です。")
-            )
+            errors.setdefault("client_auth_method", []).append(_("private_key_jwt には秘密鍵（JWK）の登録が必要です。"))
         if self.client_auth_method != ClientAuthMethod.PRIVATE_KEY_JWT and not self.has_client_secret:
             errors.setdefault("client_auth_method", []).append(
                 _("この認証方式にはクライアントシークレットが必要です。")
@@ -226,13 +217,14 @@ class ExternalIdentity(MunicipalityOwned):
             models.UniqueConstraint(
                 fields=["provider", "subject"], name="external_identity_subject_unique_per_provider"
             ),
-            models.UniqueConstraint(
-                fields=["provider", "user"], name="external_identity_one_per_user_and_provider"
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(subject=""), name="external_identity_subject_not_empty"
-            ),
+            models.UniqueConstraint(fields=["provider", "user"], name="external_identity_one_per_user_and_provider"),
+            models.CheckConstraint(condition=~models.Q(subject=""), name="external_identity_subject_not_empty"),
         ]
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.user_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.provider_id and self.municipality_id and self.provider.municipality_id != self.municipality_id:
+            raise ValidationError({"provider": _("この自治体のIDプロバイダーを選んでください。")})

@@ -117,9 +117,7 @@ class TokenResponse:
     access_token: str
 
 
-def exchange_code(
-    provider: IdentityProvider, *, code: str, redirect_uri: str, code_verifier: str
-) -> TokenResponse:
+def exchange_code(provider: IdentityProvider, *, code: str, redirect_uri: str, code_verifier: str) -> TokenResponse:
     data = {
         "grant_type": "authorization_code",
         "code": code,
@@ -167,9 +165,7 @@ def exchange_code(
     if token_type != "bearer":  # noqa: S105 - the OAuth token type, not a password
         raise ProtocolError("token_malformed")
     access_token = body.get("access_token")
-    return TokenResponse(
-        id_token=id_token, access_token=access_token if isinstance(access_token, str) else ""
-    )
+    return TokenResponse(id_token=id_token, access_token=access_token if isinstance(access_token, str) else "")
 
 
 # --- JWKS and the ID token ------------------------------------------------------------------------
@@ -197,7 +193,9 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> KeySet:
         # Only public signature keys are kept; a JWKS that carries private parts is used for its public half.
         data = {
             "keys": [
-                _public_only(k) for k in data["keys"] if isinstance(k, dict) and k.get("use", "sig") == "sig"
+                _public_only(k)
+                for k in data["keys"]
+                if isinstance(k, dict) and k.get("use", "sig") == "sig" and k.get("kty") in ("RSA", "EC")
             ]
         }
         cache.set(cache_key, data, JWKS_CACHE_SECONDS)
@@ -235,9 +233,7 @@ def _signing_key(key_set: KeySet, kid: str | None) -> Any:
         return None
 
 
-def verify_id_token(
-    provider: IdentityProvider, id_token: str, *, nonce: str, now: int | None = None
-) -> dict[str, Any]:
+def verify_id_token(provider: IdentityProvider, id_token: str, *, nonce: str, now: int | None = None) -> dict[str, Any]:
     """Check an ID token as OpenID Connect Core §3.1.3.7 asks; returns its claims.
 
     Signature (provider JWKS, asymmetric algorithms only), iss, aud (and azp when there are several

@@ -29,9 +29,7 @@ def safe_next_url(request: HttpRequest, candidate: str | None, default: str) -> 
 
 
 def provider_list_enabled(municipality: Municipality) -> QuerySet[IdentityProvider]:
-    return IdentityProvider.objects.filter(municipality=municipality, is_enabled=True).order_by(
-        "sort_order", "pk"
-    )
+    return IdentityProvider.objects.filter(municipality=municipality, is_enabled=True).order_by("sort_order", "pk")
 
 
 def provider_get_enabled(municipality: Municipality, slug: str) -> IdentityProvider:

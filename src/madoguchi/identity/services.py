@@ -9,6 +9,8 @@ The flow, in the words of OpenID Connect Core §3.1 (authorization code flow) wi
             aud, exp, iat, nonce); UserInfo is read when configured.
   account   a known identity signs its account in; otherwise a signed-in person links it to their account;
             otherwise a new account is made — after the person proves an e-mail address (see below).
+  profile   when an identity is linked, empty Profile fields are filled from 基本4情報 (once: later sign-ins
+            never touch the profile, so what the resident changed or cleared stays as they left it).
 
 Why a new account needs a proven e-mail address: accounts are keyed by e-mail (the model requires one) and
 デジタル認証アプリ gives none. Creating the account only after a code sent to the address is entered means no
@@ -63,17 +65,11 @@ EMAIL_CODE_SALT = "madoguchi.identity.email-code"
 _PREFILL_CLAIMS = ("name", "family_name", "given_name", "address", "birthdate")
 
 MESSAGE_RETRY = _("ログインの手続きを確認できませんでした。お手数ですが、最初からやり直してください。")
-MESSAGE_EXPIRED = _(
-    "ログインの手続きの有効期限（10分）が切れました。お手数ですが、最初からやり直してください。"
-)
-MESSAGE_CANCELLED = _(
-    "ログインが中止されました。もう一度お試しいただくか、ほかの方法でログインしてください。"
-)
+MESSAGE_EXPIRED = _("ログインの手続きの有効期限（10分）が切れました。お手数ですが、最初からやり直してください。")
+MESSAGE_CANCELLED = _("ログインが中止されました。もう一度お試しいただくか、ほかの方法でログインしてください。")
 MESSAGE_PROVIDER = _("認証サービスでエラーが発生しました。しばらくたってから、もう一度お試しください。")
 MESSAGE_TOKEN = _("認証サービスとの通信に失敗しました。しばらくたってから、もう一度お試しください。")
-MESSAGE_ID_TOKEN = _(
-    "本人確認の結果を確かめられなかったため、ログインできませんでした。最初からやり直してください。"
-)
+MESSAGE_ID_TOKEN = _("本人確認の結果を確かめられなかったため、ログインできませんでした。最初からやり直してください。")
 MESSAGE_INACTIVE = _("このアカウントは利用できません。お困りの場合は窓口にお問い合わせください。")
 MESSAGE_ALREADY_LINKED = _(
     "このアカウントには、別の方の本人確認情報がすでに連携されています。ご本人のアカウントでログインし直してください。"
@@ -225,12 +221,8 @@ def _complete(request: HttpRequest, provider: IdentityProvider, params: Any) -> 
         id_claims = oidc.verify_id_token(provider, tokens.id_token, nonce=attempt["nonce"])
         claims = dict(id_claims)
         if provider.userinfo_endpoint:
-            userinfo = oidc.fetch_userinfo(
-                provider, access_token=tokens.access_token, subject=id_claims["sub"]
-            )
-            claims.update(
-                {k: v for k, v in userinfo.items() if k not in ("iss", "aud", "exp", "iat", "nonce")}
-            )
+            userinfo = oidc.fetch_userinfo(provider, access_token=tokens.access_token, subject=id_claims["sub"])
+            claims.update({k: v for k, v in userinfo.items() if k not in ("iss", "aud", "exp", "iat", "nonce")})
     except oidc.ProtocolError as error:
         raise LoginRefused(error.reason, MESSAGE_ID_TOKEN) from error
     return _sign_in_or_link(request, provider, claims, next_url=attempt.get("next") or "/")
@@ -264,13 +256,13 @@ def _sign_in_or_link(
                 identity.identity_level = provider.identity_level
                 identity.verified_claims = _verified_claims_snapshot(claims)
                 identity.save(update_fields=["last_login_at", "identity_level", "verified_claims"])
-                _prefill_profile(request, identity.user, claims)
                 return _sign_in(request, provider, identity, next_url=next_url, how="existing_identity")
             if request.user.is_authenticated:
                 user = request.user
                 if ExternalIdentity.objects.filter(provider=provider, user=user).exists():
                     raise LoginRefused("already_linked", MESSAGE_ALREADY_LINKED, status=409)
                 identity = _link(request, provider, user, claims, now=now)
+                request.session.pop(SESSION_PENDING, None)
                 _remember_assurance(request, provider)
                 return LoginOutcome("linked", next_url)
             email = _trusted_email(claims)
@@ -357,10 +349,7 @@ def _prefill_profile(request: HttpRequest, user: Any, claims: dict[str, Any]) ->
     from madoguchi.accounts.models import Profile
 
     profile, _created = Profile.objects.get_or_create(user=user)
-    current = {
-        field: getattr(profile, field)
-        for field in (*claim_mapping.NAME_FIELDS, *claim_mapping.ADDRESS_FIELDS)
-    }
+    current = {field: getattr(profile, field) for field in (*claim_mapping.NAME_FIELDS, *claim_mapping.ADDRESS_FIELDS)}
     current["birth_date"] = profile.birth_date
     updates = claim_mapping.profile_prefill(claims, current)
     if not updates:
@@ -394,12 +383,11 @@ def _sign_in(
         request=request,
         details={"provider": provider.slug, "how": how, "identity_level": provider.identity_level},
     )
+    request.session.pop(SESSION_PENDING, None)
     if requires_mfa(user):
         # Staff keep their second factor: the provider replaces the password, not the authenticator.
         account_services.start_mfa(request, user, backend=BACKEND)
-        return LoginOutcome(
-            "mfa_required", f"{reverse('accounts:mfa_enrol')}?{urlencode({'next': next_url})}"
-        )
+        return LoginOutcome("mfa_required", f"{reverse('accounts:mfa_enrol')}?{urlencode({'next': next_url})}")
     account_services.complete_login(request, user, backend=BACKEND, mfa_verified=False)
     _remember_assurance(request, provider)
     return LoginOutcome("signed_in", next_url)
@@ -511,9 +499,7 @@ def registration_confirm(*, request: HttpRequest, municipality: Municipality, co
             )
             raise ServiceError(
                 "too_many_failures",
-                _(
-                    "確認コードを続けて間違えたため、手続きを中止しました。お手数ですが、最初からやり直してください。"
-                ),
+                _("確認コードを続けて間違えたため、手続きを中止しました。お手数ですが、最初からやり直してください。"),
             )
         request.session[SESSION_PENDING] = pending
         raise ServiceError(
@@ -543,9 +529,7 @@ def registration_confirm(*, request: HttpRequest, municipality: Municipality, co
                     field="email",
                 )
             user = _create_account(request=request, provider=provider, email=email)
-            identity = _link(
-                request, provider, user, claims, now=timezone.now(), snapshot=pending["snapshot"]
-            )
+            identity = _link(request, provider, user, claims, now=timezone.now(), snapshot=pending["snapshot"])
     except IntegrityError as exc:
         raise ServiceError("link_conflict", MESSAGE_CONFLICT) from exc
     except ServiceError:

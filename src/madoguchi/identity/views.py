@@ -34,9 +34,7 @@ def _start_url(request: HttpRequest, provider_slug: str) -> str:
 def oidc_start(request: HttpRequest, provider_slug: str) -> HttpResponse:
     provider = selectors.provider_get_enabled(request.municipality, provider_slug)  # type: ignore[attr-defined]
     next_url = selectors.safe_next_url(request, request.GET.get("next"), _home(request))
-    return HttpResponseRedirect(
-        services.oidc_login_start(request=request, provider=provider, next_url=next_url)
-    )
+    return HttpResponseRedirect(services.oidc_login_start(request=request, provider=provider, next_url=next_url))
 
 
 @never_cache
@@ -56,9 +54,7 @@ def oidc_callback(request: HttpRequest, provider_slug: str) -> HttpResponse:
         }
         return render(request, "identity/error.html", context, status=refusal.status)
     if outcome.kind == "linked":
-        messages.success(
-            request, _("%(provider)sをアカウントに連携しました。") % {"provider": provider.display_name}
-        )
+        messages.success(request, _("%(provider)sをアカウントに連携しました。") % {"provider": provider.display_name})
     return HttpResponseRedirect(outcome.redirect_url)
 
 
@@ -139,6 +135,4 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
             apply_service_error(form, error)
         else:
             return HttpResponseRedirect(outcome.redirect_url)
-    return render(
-        request, "identity/register_confirm.html", {"form": form, "email": pending.get("email", "")}
-    )
+    return render(request, "identity/register_confirm.html", {"form": form, "email": pending.get("email", "")})
