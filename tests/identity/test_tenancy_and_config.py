@@ -246,3 +246,37 @@ def test_residents_cannot_reach_the_admin(client, city_a):
     user = make_user("r@example.jp")
     client.login(email=user.email, password=PASSWORD)
     assert client.get("/admin/identity/identityprovider/").status_code == 302
+
+
+def test_discovery_refreshes_endpoints_and_insists_on_the_same_issuer(city_a, fake_op, rp_key):
+    from madoguchi.core.errors import ServiceError
+    from madoguchi.identity.services import identity_provider_apply_discovery
+
+    provider = make_provider(city_a, fake_op, rp_key, token_endpoint="https://old.example/token")
+    admin = make_platform_admin()
+
+    with scopes_disabled():
+        changed = identity_provider_apply_discovery(provider=provider, actor=admin, request=None)
+        provider.refresh_from_db()
+    assert changed == ["token_endpoint", "userinfo_endpoint"]
+    assert provider.token_endpoint == fake_op.endpoints["token_endpoint"]
+    assert AuditEvent.objects.get(action="identity.provider_discovered").details["fields"] == changed
+
+    provider.issuer = fake_op.issuer + "/"  # discovery answers with the issuer without the slash
+    with scopes_disabled(), pytest.raises(ServiceError) as error:
+        identity_provider_apply_discovery(provider=provider, actor=admin, request=None)
+    assert error.value.code == "discovery_issuer_mismatch"
+
+
+def test_platform_admin_runs_discovery_from_the_list(city_a, fake_op, rp_key):
+    provider = make_provider(city_a, fake_op, rp_key, jwks_uri="https://old.example/jwks")
+    admin = staff_client(make_platform_admin())
+
+    response = admin.post(
+        "/admin/identity/identityprovider/", {"action": "apply_discovery", "_selected_action": [provider.pk]}
+    )
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        provider.refresh_from_db()
+    assert provider.jwks_uri == fake_op.endpoints["jwks_uri"]

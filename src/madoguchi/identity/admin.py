@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from madoguchi.core.errors import ServiceError
 
 from . import oidc, services
 from .forms import IdentityProviderAdminForm
@@ -31,6 +33,7 @@ class IdentityProviderAdmin(admin.ModelAdmin):
     list_filter = ("municipality", "kind", "is_enabled")
     search_fields = ("name", "slug", "client_id")
     readonly_fields = ("secrets_state", "redirect_uri_path", "public_key")
+    actions = ["apply_discovery"]
     fieldsets = (
         (
             None,
@@ -104,6 +107,18 @@ class IdentityProviderAdmin(admin.ModelAdmin):
             kwargs={"municipality_slug": obj.municipality.slug, "provider_slug": obj.slug},
         )
         return format_html("<pre>{}</pre><p>{}</p>", json.dumps(oidc.public_jwk(jwk or {}), indent=2), url)
+
+    @admin.action(description=_("ディスカバリー文書からエンドポイントを更新する"))
+    def apply_discovery(self, request: HttpRequest, queryset: Any) -> None:
+        for provider in queryset.select_related("municipality"):
+            try:
+                changed = services.identity_provider_apply_discovery(
+                    provider=provider, actor=request.user, request=request
+                )
+            except ServiceError as error:
+                self.message_user(request, f"{provider}: {error.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{provider}: {', '.join(changed) or '-'}", level=messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: IdentityProvider, form: Any, change: bool) -> None:
         services.identity_provider_save(

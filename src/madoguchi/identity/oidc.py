@@ -12,13 +12,13 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet, RSAKey, import_key
+from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey, import_key
 
 from .models import ClientAuthMethod, IdentityProvider
 
@@ -200,7 +200,7 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> KeySet:
         }
         cache.set(cache_key, data, JWKS_CACHE_SECONDS)
     try:
-        return KeySet.import_key_set(data)
+        return KeySet.import_key_set(cast("KeySetSerialization", data))
     except (JoseError, ValueError, KeyError) as exc:
         raise ProtocolError("jwks_malformed") from exc
 

@@ -574,3 +574,37 @@ def identity_provider_save(
         },
     )
     return provider
+
+
+@transaction.atomic
+def identity_provider_apply_discovery(
+    *, provider: IdentityProvider, actor: Any, request: HttpRequest | None
+) -> list[str]:
+    """Refresh the provider's endpoints from its discovery document (issuer/.well-known/openid-configuration).
+
+    The document must name exactly the configured issuer. Returns the names of the endpoints that changed.
+    """
+    try:
+        endpoints = oidc.discover(provider.issuer)
+    except oidc.ProtocolError as error:
+        raise ServiceError(
+            error.reason, _("ディスカバリー文書を取得できないか、Issuerが一致しません。Issuerを確認してください。")
+        ) from error
+    changed = sorted(name for name, value in endpoints.items() if getattr(provider, name) != value)
+    for name in changed:
+        setattr(provider, name, endpoints[name])
+    try:
+        provider.full_clean()
+    except ValidationError as error:
+        raise ServiceError("discovery_invalid", "; ".join(error.messages)) from error
+    provider.save()
+    audit_record(
+        action="identity.provider_discovered",
+        actor=actor,
+        municipality=provider.municipality,
+        object_type="identity_provider",
+        object_id=str(provider.public_id),
+        request=request,
+        details={"slug": provider.slug, "fields": changed},
+    )
+    return changed
