@@ -107,7 +107,13 @@ def test_providers_for_login_lists_enabled_providers_of_that_municipality_in_the
     assert ja[1]["start_url"] == "/city-a/auth/oidc/myna/start/?next=%2Fcity-a%2Fnotices%2F"
     evil = RequestFactory().get("/accounts/login/", {"next": "https://evil.example/"})
     assert providers_for_login(evil, city_a)[0]["start_url"] == "/city-a/auth/oidc/gbiz/start/"
-    assert providers_for_login(request, None) == []
+    # Without a municipality, the one `next` points into decides (the platform login page's case).
+    assert [p["label"] for p in providers_for_login(request)] == [p["label"] for p in ja]
+    assert providers_for_login(RequestFactory().get("/accounts/login/", {"next": "/city-b/"}))[0]["start_url"] == (
+        "/city-b/auth/oidc/b-only/start/?next=%2Fcity-b%2F"
+    )
+    assert providers_for_login(evil) == []
+    assert providers_for_login(RequestFactory().get("/accounts/login/")) == []
 
 
 def test_secrets_are_stored_encrypted(city_a, fake_op, rp_key):
@@ -280,3 +286,22 @@ def test_platform_admin_runs_discovery_from_the_list(city_a, fake_op, rp_key):
     with scopes_disabled():
         provider.refresh_from_db()
     assert provider.jwks_uri == fake_op.endpoints["jwks_uri"]
+
+
+def test_secrets_follow_the_encryption_key_and_survive_secret_key_rotation(settings):
+    from madoguchi.identity import crypto
+
+    settings.MFA_ENCRYPTION_KEY = ""
+    settings.SECRET_KEY = "old-secret-key-" + "x" * 40
+    stored = crypto.encrypt("client-secret")
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new-secret-key-" + "y" * 40, [settings.SECRET_KEY]
+    assert crypto.decrypt(stored) == "client-secret"
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(ValueError):
+        crypto.decrypt(stored)
+
+    settings.MFA_ENCRYPTION_KEY = "dedicated-key"
+    dedicated = crypto.encrypt("client-secret")
+    settings.SECRET_KEY = "another-secret-key-" + "z" * 40
+    assert crypto.decrypt(dedicated) == "client-secret"

@@ -1,8 +1,9 @@
 """Encryption at rest for identity-provider secrets (client secrets and the RP's private JWK).
 
-Same approach as the TOTP secrets in accounts.mfa (Fernet with a key derived from a setting), with its own
-derivation label so the two never share a key. SECRET_KEY_FALLBACKS are honoured, so rotating SECRET_KEY
-keeps existing secrets readable until they are saved again.
+Same approach as the TOTP secrets in accounts.mfa: Fernet with a key derived from MFA_ENCRYPTION_KEY (the
+setting for stored second-factor and identity-provider secrets) or, when that is unset, SECRET_KEY — under
+its own derivation label, so the two never share a key. Without MFA_ENCRYPTION_KEY, SECRET_KEY_FALLBACKS are
+honoured for reading, so rotating SECRET_KEY keeps stored secrets readable until they are saved again.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ def _fernet_for(material: str) -> Fernet:
 
 
 def _fernet() -> MultiFernet:
-    primary = getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") or settings.SECRET_KEY
-    fallbacks = [] if getattr(settings, "IDENTITY_ENCRYPTION_KEY", "") else list(settings.SECRET_KEY_FALLBACKS)
-    return MultiFernet([_fernet_for(primary), *(_fernet_for(material) for material in fallbacks)])
+    dedicated = getattr(settings, "MFA_ENCRYPTION_KEY", "")
+    if dedicated:
+        return MultiFernet([_fernet_for(dedicated)])
+    materials = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([_fernet_for(material) for material in materials])
 
 
 def encrypt(value: str) -> str:

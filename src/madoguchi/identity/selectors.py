@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_scopes import scopes_disabled
 
 from madoguchi.core.models import Municipality
-from madoguchi.core.tenancy import municipality_scope
+from madoguchi.core.tenancy import municipality_for_host, municipality_for_slug, municipality_scope
 
 from .models import ExternalIdentity, IdentityProvider
 
@@ -48,12 +48,27 @@ def provider_get(municipality: Municipality, slug: str) -> IdentityProvider:
     return provider
 
 
-def providers_for_login(request: HttpRequest, municipality: Municipality | None) -> list[dict[str, Any]]:
+def municipality_for_login(request: HttpRequest) -> Municipality | None:
+    """The municipality a platform-level page (e.g. /accounts/login/) is acting for: the request's own, else
+    the one a same-host `next` points into (/<slug>/…), else the one whose custom host name this is."""
+    municipality = getattr(request, "municipality", None)
+    if municipality is not None:
+        return municipality
+    next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"), "")
+    if next_url:
+        first_segment = urlsplit(next_url).path.lstrip("/").split("/", 1)[0]
+        municipality = municipality_for_slug(first_segment)
+    return municipality or municipality_for_host(request.get_host())
+
+
+def providers_for_login(request: HttpRequest, municipality: Municipality | None = None) -> list[dict[str, Any]]:
     """The sign-in buttons for a municipality's enabled providers: label (active language) and start URL.
 
     Safe to call from pages outside the municipality's URL space (the platform login page): it enters the
-    municipality's scope itself. A same-host `next` on the current request is carried through.
+    municipality's scope itself. Without a municipality, municipality_for_login(request) decides; when none
+    applies the list is empty. A same-host `next` on the current request is carried through.
     """
+    municipality = municipality or municipality_for_login(request)
     if municipality is None:
         return []
     next_url = safe_next_url(request, request.POST.get("next") or request.GET.get("next"), "")
