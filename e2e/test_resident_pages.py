@@ -64,11 +64,6 @@ def test_public_pages_in_japanese_and_english(open_page, town):
     expect(page.get_by_role("group", name=re.compile("表示言語"))).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StyledFormMixin.__init__ (src/madoguchi/core/forms.py) reads self.errors before subclasses customise "
-    "their fields, so a bound MadoguchiPasswordResetForm keeps Django's label and message",
-)
 def test_password_reset_error_keeps_the_forms_own_label_and_message(open_page, town):
     page = open_page("phone")
     visit(page, "/accounts/password/reset/")

@@ -229,11 +229,6 @@ def test_back_office_screens(open_page, town):
     expect(page.get_by_role("row", name=re.compile("窓口の混雑予報を始めました"))).to_contain_text("緊急")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="error_summary (src/madoguchi/core/templatetags/madoguchi_ui.py) links to #{bound.id_for_label}, "
-    "which Django leaves empty for RadioSelect, so the role error links to '#'",
-)
 def test_add_staff_error_summary_links_the_role_choice(open_page, town):
     admin = make_staff(town.municipality, email="admin@nanto.example.jp")
     page = open_page("desktop")
@@ -244,11 +239,6 @@ def test_add_staff_error_summary_links_the_role_choice(open_page, town):
     expect(role_link).to_have_attribute("href", re.compile(r"^#id_role"), timeout=1000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the department lists are empty: django_scopes' SafeModelChoiceField replaces the queryset it is given "
-    "with .none() (src/madoguchi/staff/forms.py _department_field, src/madoguchi/notices/forms.py)",
-)
 def test_department_choices_are_offered(open_page, town):
     admin = make_staff(town.municipality, email="admin@nanto.example.jp")
     page = open_page("desktop")
@@ -261,11 +251,6 @@ def test_department_choices_are_offered(open_page, town):
     expect(page.locator("#id_department option")).to_have_text(["（指定しない）", "DX推進課", "市民課"], timeout=1000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="blocked by the empty department list (above) and by StyledFormMixin.__init__ "
-    "(src/madoguchi/core/forms.py) validating before StaffMemberAddForm adds its department field",
-)
 def test_add_department_staff_with_a_department(open_page, town):
     admin = make_staff(town.municipality, email="admin@nanto.example.jp")
     page = open_page("desktop")

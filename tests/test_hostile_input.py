@@ -33,16 +33,6 @@ SCRIPT = "<script>alert('xss')</script>"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
-BODY_FIELD_BUG = pytest.mark.xfail(
-    reason=(
-        "BUG: _field_name in src/madoguchi/api.py drops every location part named 'body' (meant for ninja's "
-        "'body' location prefix), so errors on the notice's own `body` field are reported as "
-        "fields['__all__'] instead of fields['body']."
-    ),
-    strict=True,
-)
-
-
 # --- Fixtures ---------------------------------------------------------------------------------------------
 
 
@@ -259,7 +249,7 @@ def test_oversized_request_id_is_not_echoed(client_a):
     [
         ("title", LONG),
         ("title_en", LONG),
-        pytest.param("body", "b" * 10_001, marks=BODY_FIELD_BUG),
+        pytest.param("body", "b" * 10_001),
         ("body_en", MEGABYTE),
     ],
 )
@@ -276,14 +266,6 @@ def test_api_oversized_fields_are_422_with_the_field(field, value, client_a):
     assert _counts() == before
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a JSON body above DATA_UPLOAD_MAX_MEMORY_SIZE makes request.body raise RequestDataTooBig, which the "
-        "catch-all @api.exception_handler(Exception) in src/madoguchi/api.py (on_unexpected) turns into "
-        '500 {"error": {"code": "internal_error"}} instead of a 400/413 refusal.'
-    ),
-    strict=True,
-)
 def test_api_body_bigger_than_the_upload_limit_is_refused_not_500(client_a):
     before = _counts()
     payload = {"title": "お知らせ", "body": "y" * 3_000_000}
@@ -496,15 +478,6 @@ def test_department_markup_is_escaped_everywhere(client_a):
         _assert_escaped(client_a.get(url).content.decode())
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the department <select> of the notice and staff forms is always empty: _department_field "
-        "(src/madoguchi/staff/forms.py) and NoticeForm.__init__ (src/madoguchi/notices/forms.py) pass the "
-        "queryset to django_scopes' SafeModelChoiceField, whose __init__ replaces it with objects.none() "
-        "(the queryset must be assigned after construction)."
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("url", ["/city-a/staff/notices/add/", "/city-a/staff/users/add/"])
 def test_department_choices_are_escaped(url, client_a):
     assert client_a.post("/city-a/staff/departments/add/", _department_form(name=SCRIPT)).status_code == 302
@@ -555,16 +528,16 @@ NOTICES_API = "/api/v1/municipalities/city-a/notices"
 WRONG_BODIES = [
     ("title not a string", {"title": 123, "body": "本文"}, "title"),
     ("title a list", {"title": ["a"], "body": "本文"}, "title"),
-    pytest.param("body null", {"title": "題", "body": None}, "body", marks=BODY_FIELD_BUG, id="body null"),
+    pytest.param("body null", {"title": "題", "body": None}, "body", id="body null"),
     pytest.param(
-        "body an object", {"title": "題", "body": {"a": 1}}, "body", marks=BODY_FIELD_BUG, id="body an object"
+        "body an object", {"title": "題", "body": {"a": 1}}, "body", id="body an object"
     ),
     ("importance unknown", {"title": "題", "body": "本文", "importance": "bogus"}, "importance"),
     ("publish not a boolean", {"title": "題", "body": "本文", "publish": "maybe"}, "publish"),
     ("department a number", {"title": "題", "body": "本文", "department": 5}, "department"),
     ("title empty", {"title": "", "body": "本文"}, "title"),
     ("title missing", {"body": "本文"}, "title"),
-    pytest.param("body missing", {"title": "題"}, "body", marks=BODY_FIELD_BUG, id="body missing"),
+    pytest.param("body missing", {"title": "題"}, "body", id="body missing"),
 ]
 
 
@@ -592,14 +565,6 @@ def test_api_json_that_is_not_an_object_is_422(raw, client_a):
 INVALID_JSON = ["{not json", '{"title": "a", "body": }', "\x00\x01", '{"title": "a"', "{'title': 'a'}", "{,}"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: unparsable JSON answers 400 with the English message 'Cannot parse request body' even in Japanese: "
-        "ninja raises HttpError(400, ...) and on_http_error in src/madoguchi/api.py passes exc.message through "
-        "untranslated (the json_invalid branch of on_validation_error is never reached)."
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("raw", INVALID_JSON)
 def test_api_invalid_json_is_refused_in_japanese(raw, client_a):
     before = _counts()
@@ -677,10 +642,6 @@ def test_api_errors_in_english_with_accept_language_en(description, method, url,
     assert _english(_all_messages(error)), _all_messages(error)
 
 
-@pytest.mark.xfail(
-    reason="BUG: same as test_api_invalid_json_is_refused_in_japanese: 'Cannot parse request body' is never translated.",
-    strict=True,
-)
 def test_api_invalid_json_error_in_english_is_a_translated_message(client_a):
     # Passes only when the message is a translation of ours, not ninja's fixed English text.
     ja = client_a.post(NOTICES_API, data="{not json", content_type="application/json")
@@ -702,14 +663,6 @@ def test_api_errors_in_japanese_by_default(description, method, url, body, statu
     assert all(JAPANESE.search(m) for m in _all_messages(error)), _all_messages(error)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the API's error shape is not applied outside ninja's routes: an unknown /api/v1/ path answers the "
-        "HTML 404 page, and a wrong method (PUT on /notices) answers 405 text/html 'Method not allowed' "
-        "(src/madoguchi/api.py has no handler for these; urls.py mounts api.urls only)."
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("method", "url", "status"),
     [
@@ -725,14 +678,6 @@ def test_api_unknown_routes_and_methods_use_the_error_shape(method, url, status,
     _api_error(response, status)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: NUL characters pass the API (201, stored): NoticeIn in src/madoguchi/notices/api.py and the Notice "
-        "model do not refuse \\x00, unlike the HTML forms (ProhibitNullCharactersValidator). On PostgreSQL the "
-        "INSERT fails with DataError -> 500."
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("field", ["title", "body", "title_en", "body_en"])
 def test_api_refuses_nul_characters(field, client_a):
     before = _counts()
@@ -809,15 +754,6 @@ def test_audit_export_of_a_hostile_department_name(client_a):
     assert any("=1+1" in cell for row in rows for cell in row)  # it is there, just not as a formula
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: audit_export (src/madoguchi/staff/views.py, rows()) only passes actor_label and details through "
-        "_csv_safe; request_id comes from the client's X-Request-ID header (RequestIdMiddleware accepts "
-        "[A-Za-z0-9._-]{8,64}, so it may start with '-') and is written raw: the export contains the cell "
-        "'-A1-A1-A1' (a formula in Excel)."
-    ),
-    strict=True,
-)
 def test_audit_export_neutralises_formulas_in_request_id(client_a):
     response = client_a.post("/city-a/staff/departments/add/", _department_form(), HTTP_X_REQUEST_ID="-A1-A1-A1")
     assert response.status_code == 302
@@ -1018,14 +954,6 @@ def test_hostile_form_values_never_500(url, fields, value, client_a, membership,
         assert response.status_code < 500, (url, name, response.status_code)
 
 
-SURROGATE_BUG = pytest.mark.xfail(
-    reason=(
-        "BUG: a lone surrogate ('\\ud800', valid JSON) in `department` passes NoticeIn (str | None, no "
-        "constraints) and reaches department_list(...).filter(slug=...) in notice_create "
-        "(src/madoguchi/notices/api.py); sqlite3 raises UnicodeEncodeError -> 500 internal_error."
-    ),
-    strict=True,
-)
 API_VALUES = [*HOSTILE_VALUES, "\ud800", 10**30, -1, 1.5, True, None, [], {}]
 API_FIELDS = ["title", "body", "title_en", "body_en", "importance", "department", "publish"]
 
@@ -1033,7 +961,7 @@ API_FIELDS = ["title", "body", "title_en", "body_en", "importance", "department"
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        pytest.param(f, v, marks=SURROGATE_BUG if (f, v) == ("department", "\ud800") else (), id=f"{f}-{repr(v)[:30]}")
+        pytest.param(f, v, id=f"{f}-{repr(v)[:30]}")
         for f in API_FIELDS
         for v in API_VALUES
     ],

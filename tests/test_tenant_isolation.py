@@ -375,29 +375,11 @@ def test_resident_search_in_a_finds_a_residents(a, b, a_admin):
 # --- B's department in A's forms: a field error -----------------------------------------------------
 
 
-FORM_DEPARTMENT_BUG = (
-    "BUG: StyledFormMixin.__init__ (src/madoguchi/core/forms.py, `name in self.errors`) runs full_clean() "
-    "inside super().__init__(), before StaffMemberAddForm/StaffMembershipEditForm/NoticeForm add their "
-    "`department` field, so the department is never validated nor read: "
-)
-EMPTY_CHOICES_BUG = (
-    " Also, _department_field (src/madoguchi/staff/forms.py) and NoticeForm (src/madoguchi/notices/forms.py) "
-    "pass their queryset to django_scopes' SafeModelChoiceField, which replaces it with objects.none(), so no "
-    "department can ever be chosen."
-)
-
-
 def _department_error(response) -> list[str]:
     assert response.status_code in (200, 400), response.status_code
     return list(response.context["form"].errors.get("department", []))
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG
-    + "with role department_staff, clean() calls add_error('department') on a form that has no such field "
-    "yet -> ValueError \"'StaffMemberAddForm' has no field named 'department'\" (HTTP 500).",
-    strict=True,
-)
 def test_user_add_refuses_b_department(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/users/add/",
@@ -413,10 +395,6 @@ def test_user_add_refuses_b_department(a, b, a_admin):
     assert not User.objects.filter(email="newcomer@example.jp").exists()
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG + "ValueError 'StaffMemberAddForm' has no field named 'department' (HTTP 500).",
-    strict=True,
-)
 def test_user_add_refuses_b_department_by_public_id(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/users/add/",
@@ -432,11 +410,6 @@ def test_user_add_refuses_b_department_by_public_id(a, b, a_admin):
     assert not User.objects.filter(email="newcomer@example.jp").exists()
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG + "posting B's department pk answers 302 (saved, department silently set to None) "
-    "instead of a field error.",
-    strict=True,
-)
 def test_user_edit_refuses_b_department(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/users/{a.counter_membership.public_id}/",
@@ -448,11 +421,6 @@ def test_user_edit_refuses_b_department(a, b, a_admin):
     assert a.counter_membership.department_id is None
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG + "posting B's department pk answers 302 and creates the notice without a "
-    "department instead of a field error.",
-    strict=True,
-)
 def test_notice_add_refuses_b_department(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/notices/add/",
@@ -469,11 +437,6 @@ def test_notice_add_refuses_b_department(a, b, a_admin):
         assert not Notice.objects.filter(title="新しいお知らせ").exists()
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG + "posting B's department pk answers 302, saves the new title and clears the "
-    "notice's department instead of a field error.",
-    strict=True,
-)
 def test_notice_edit_refuses_b_department(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/notices/{a.notice.public_id}/",
@@ -492,9 +455,6 @@ def test_notice_edit_refuses_b_department(a, b, a_admin):
     assert a.notice.department_id == a.department.pk
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG + "ValueError (500) for role department_staff." + EMPTY_CHOICES_BUG, strict=True
-)
 def test_user_add_accepts_own_department(a, b, a_admin):
     """The counterpart of the refusals above: the department field really is read and validated."""
     response = a_admin.post(
@@ -513,12 +473,6 @@ def test_user_add_accepts_own_department(a, b, a_admin):
     assert (membership.municipality_id, membership.department_id) == (a.municipality.pk, a.department.pk)
 
 
-@pytest.mark.xfail(
-    reason=FORM_DEPARTMENT_BUG
-    + "the notice is saved (302) with department None instead of A's department."
-    + EMPTY_CHOICES_BUG,
-    strict=True,
-)
 def test_notice_add_accepts_own_department(a, b, a_admin):
     response = a_admin.post(
         f"/{a.slug}/staff/notices/add/",
@@ -535,9 +489,6 @@ def test_notice_add_accepts_own_department(a, b, a_admin):
         assert Notice.objects.get(title="課つき").department_id == a.department.pk
 
 
-@pytest.mark.xfail(
-    reason="BUG: the department <select> is empty (observed: only the blank option)." + EMPTY_CHOICES_BUG, strict=True
-)
 @pytest.mark.parametrize(
     "template", ["/{slug}/staff/users/add/", "/{slug}/staff/users/{membership}/", "/{slug}/staff/notices/add/"]
 )
@@ -785,14 +736,6 @@ def test_custom_host_never_serves_another_municipality(template, a, b, a_host):
     _assert_absent(_body(response), b, requested=url)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: MunicipalityMiddleware (src/madoguchi/core/middleware.py, MunicipalityMiddleware.__call__) only "
-        "rejects another municipality when the FIRST path segment is its slug; /api/v1/municipalities/<b>/... "
-        "on A's custom host name returns B's departments and notices with 200."
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     "template",
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -30,9 +30,17 @@ def _respond(request: HttpRequest, status: int, code: str, message: str, fields:
     return api.create_response(request, error_body(code, message, fields), status=status)
 
 
+_LOCATION_KINDS = ("body", "query", "path", "header", "form", "cookie")
+_PARAMETER_GROUPS = ("payload", "page", "filters")
+
+
 def _field_name(loc: list[Any]) -> str:
-    # ninja locations look like ["body", "payload", "title"] or ["query", "page"]: keep the field path.
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header", "payload", "form")]
+    """["body", "payload", "title"] → "title"; ["query", "limit"] → "limit"; a field may itself be "body"."""
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in _LOCATION_KINDS:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in _PARAMETER_GROUPS:
+        parts = parts[1:]
     return ".".join(parts) or "__all__"
 
 
@@ -55,6 +63,8 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
             message = _("選択肢にない値です。")
         elif kind == "json_invalid":
             message = _("JSONの形式が正しくありません。")
+        elif kind == "value_error":
+            message = str(error.get("ctx", {}).get("error", "")) or _("値が正しくありません。")
         else:
             message = _("値が正しくありません。")
         fields.setdefault(_field_name(list(error.get("loc", []))), []).append(message)
@@ -82,10 +92,30 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return _respond(request, 403, "forbidden", _("この操作の権限がありません。"))
 
 
+def status_error(status: int) -> tuple[str, str]:
+    """Code and message (in the active language) for an HTTP status, for errors raised outside our code."""
+    known = {
+        400: ("bad_request", _("リクエストの内容を読み取れませんでした。JSONの形式を確認してください。")),
+        401: ("unauthenticated", _("ログインが必要です。")),
+        403: ("forbidden", _("この操作の権限がありません。")),
+        404: ("not_found", _("見つかりません。")),
+        405: ("method_not_allowed", _("このURLではこの操作（HTTPメソッド）は使えません。")),
+        413: ("payload_too_large", _("送信された内容が大きすぎます。")),
+        429: ("rate_limited", _("短時間に多くのリクエストがありました。しばらくたってから、もう一度お試しください。")),
+    }
+    return known.get(status, ("error", _("リクエストを処理できませんでした。")))
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
-    return _respond(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
+    code, message = status_error(exc.status_code)
+    return _respond(request, exc.status_code, code, message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    code, message = status_error(413)
+    return _respond(request, 413, code, message)
 
 
 @api.exception_handler(Exception)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import unicodedata
+from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import AfterValidator
 from ninja.security import SessionAuth
 
 from . import selectors
@@ -16,6 +20,21 @@ from .registry import registry
 from .tenancy import municipality_for_slug, municipality_scope
 
 router = Router(tags=["municipalities"])
+
+
+def _clean_text(value: str) -> str:
+    """Refuse what no person types: control characters (NUL and friends) and unpaired surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(_("使用できない文字が含まれています。")) from exc
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise ValueError(_("使用できない文字（制御文字）が含まれています。"))
+    return value
+
+
+# Every free-text field of an API input schema uses this type.
+CleanText = Annotated[str, AfterValidator(_clean_text)]
 
 
 class PageParams(Schema):

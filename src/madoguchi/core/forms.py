@@ -89,18 +89,5 @@ class KatakanaField(_NormalizingCharField):
 
 
 class StyledFormMixin:
-    """Adds the ids and ARIA wiring our field component expects (aria-describedby, aria-invalid)."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
-            describedby = []
-            if field.help_text:
-                describedby.append(f"id_{name}_hint")
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
-                describedby.append(f"id_{name}_error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if describedby:
-                field.widget.attrs["aria-describedby"] = " ".join(describedby)
-            if field.required:
-                field.widget.attrs.setdefault("aria-required", "true")
+    """Marker base kept while forms migrate: ARIA wiring now happens at render time in the {% field %} tag,
+    after validation, so forms may add fields in __init__ after calling super()."""

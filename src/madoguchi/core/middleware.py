@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
-from .tenancy import RESERVED_SLUGS, municipality_for_host, municipality_for_slug
+from .tenancy import municipality_for_host, municipality_for_slug
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$")
 
 
 class RequestIdMiddleware:
@@ -98,6 +98,39 @@ class LanguageMiddleware:
         return response
 
 
+_NO_TENANT_SEGMENTS = frozenset({"healthz", "readyz", "static", "media", "favicon.ico", "robots.txt"})
+
+
+def api_error_response(request: HttpRequest, status: int) -> HttpResponse:
+    from .errors import error_body
+
+    from madoguchi.api import status_error
+
+    code, message = status_error(status)
+    return JsonResponse(error_body(code, str(message)), status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class ApiErrorShapeMiddleware:
+    """Every /api/ response that is an error has the one error shape, even when it did not come from an
+    API handler (unknown paths, wrong HTTP methods, errors raised by Django before routing)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            replacement = api_error_response(request, response.status_code)
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response
+
+
 class MunicipalityMiddleware:
     """Resolve the municipality from the path (/<slug>/…) or a custom host name and enter its scope.
 
@@ -109,12 +142,19 @@ class MunicipalityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        first_segment = request.path_info.lstrip("/").split("/", 1)[0]
-        if first_segment in RESERVED_SLUGS and first_segment != "admin":
-            # Platform paths (health checks, static files, accounts, API) never need the database here.
+        segments = request.path_info.lstrip("/").split("/")
+        first_segment = segments[0]
+        if first_segment in _NO_TENANT_SEGMENTS:
+            # Health checks and static files never touch the database.
             request.municipality = None  # type: ignore[attr-defined]
             return self.get_response(request)
         host_municipality = municipality_for_host(request.get_host())
+        if first_segment == "api":
+            request.municipality = None  # type: ignore[attr-defined]
+            # /api/v1/municipalities/<slug>/… on a city's own host name serves only that city.
+            if host_municipality is not None and len(segments) > 3 and segments[3] != host_municipality.slug:
+                return api_error_response(request, 404)
+            return self.get_response(request)
         municipality = municipality_for_slug(first_segment)
         if host_municipality is not None:
             if request.path_info == "/":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -101,6 +102,20 @@ class MunicipalityHost(models.Model):
 
     def __str__(self) -> str:
         return self.host
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        self.forget_cached_lookup()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        self.forget_cached_lookup()
+        return result
+
+    def forget_cached_lookup(self) -> None:
+        from django.core.cache import cache
+
+        cache.delete(f"madoguchi:host:{self.host.lower()}")
 
 
 class MunicipalityOwned(models.Model):

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
@@ -24,14 +25,24 @@ def municipality_for_slug(slug: str) -> Municipality | None:
     return Municipality.objects.filter(slug=slug, is_active=True).first()
 
 
+HOST_CACHE_SECONDS = 60
+
+
 def municipality_for_host(host: str) -> Municipality | None:
+    """The municipality a custom host name serves. Cached briefly: most requests come on the platform's own
+    host, and asking the database on every request for a mapping that almost never changes is waste."""
     host = (host or "").split(":", 1)[0].lower()
     if not host:
         return None
-    mapping = MunicipalityHost.objects.select_related("municipality").filter(host__iexact=host).first()
-    if mapping and mapping.municipality.is_active:
-        return mapping.municipality
-    return None
+    cache_key = f"madoguchi:host:{host}"
+    municipality_id = cache.get(cache_key)
+    if municipality_id is None:
+        mapping = MunicipalityHost.objects.filter(host__iexact=host, municipality__is_active=True).first()
+        municipality_id = mapping.municipality_id if mapping else 0
+        cache.set(cache_key, municipality_id, HOST_CACHE_SECONDS)
+    if not municipality_id:
+        return None
+    return Municipality.objects.filter(pk=municipality_id, is_active=True).first()
 
 
 @contextmanager

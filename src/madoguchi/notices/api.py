@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from madoguchi.accounts.permissions import Perm, has_permission
-from madoguchi.core.api import PageParams, StaffSessionAuth, api_municipality
+from madoguchi.core.api import CleanText, PageParams, StaffSessionAuth, api_municipality
 from madoguchi.core.errors import ServiceError
 from madoguchi.core.idempotency import run_idempotent
 from madoguchi.core.selectors import department_list, module_is_enabled
@@ -39,12 +39,12 @@ class NoticePage(Schema):
 
 
 class NoticeIn(Schema):
-    title: str = Field(min_length=1, max_length=120)
-    title_en: str = Field("", max_length=200)
-    body: str = Field(min_length=1, max_length=10000)
-    body_en: str = Field("", max_length=10000)
+    title: CleanText = Field(min_length=1, max_length=120)
+    title_en: CleanText = Field("", max_length=200)
+    body: CleanText = Field(min_length=1, max_length=10000)
+    body_en: CleanText = Field("", max_length=10000)
     importance: Importance = Importance.NORMAL
-    department: str | None = Field(None, description="Department slug")
+    department: CleanText | None = Field(None, max_length=40, description="Department slug")
     publish: bool = True
 
 

@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField
 
 from madoguchi.core.forms import StyledFormMixin
 from madoguchi.core.models import Department, Municipality
@@ -26,7 +25,7 @@ class NoticeForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["department"] = SafeModelChoiceField(
+        self.fields["department"] = forms.ModelChoiceField(
             queryset=Department.objects.filter(municipality=municipality, is_active=True).order_by("name"),
             required=False,
             label=_("担当課"),

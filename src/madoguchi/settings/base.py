@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "madoguchi.core.middleware.RequestIdMiddleware",
+    "madoguchi.core.middleware.ApiErrorShapeMiddleware",
     "madoguchi.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "madoguchi.core.middleware.LanguageMiddleware",

@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField
 
 from madoguchi.accounts.forms import EMAIL_MESSAGES
 from madoguchi.accounts.models import Role
@@ -29,8 +28,8 @@ class DepartmentForm(StyledFormMixin, forms.ModelForm):
         return None
 
 
-def _department_field(municipality: Municipality, required: bool) -> SafeModelChoiceField:
-    return SafeModelChoiceField(
+def _department_field(municipality: Municipality, required: bool) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
         queryset=Department.objects.filter(municipality=municipality, is_active=True).order_by("name"),
         required=required,
         label=_("課"),
@@ -54,7 +53,8 @@ class StaffMemberAddForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("role") == Role.DEPARTMENT_STAFF and not cleaned.get("department"):
+        # An invalid choice already has its own message; "required" would only repeat it.
+        if cleaned.get("role") == Role.DEPARTMENT_STAFF and not cleaned.get("department") and "department" not in self.errors:
             self.add_error("department", _("担当課職員には課を指定してください。"))
         return cleaned
 

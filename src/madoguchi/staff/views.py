@@ -283,18 +283,17 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
             ["occurred_at", "actor", "action", "object_type", "object_id", "ip_address", "request_id", "details"]
         )
         for event in events.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    timezone.localtime(event.occurred_at).isoformat(),
-                    _csv_safe(event.actor_label),
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.ip_address or "",
-                    event.request_id,
-                    _csv_safe(_json(event.details)),
-                ]
-            )
+            cells = [
+                timezone.localtime(event.occurred_at).isoformat(),
+                event.actor_label,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.ip_address or "",
+                event.request_id,
+                _json(event.details),
+            ]
+            yield writer.writerow([_csv_safe(cell) for cell in cells])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -77,7 +77,24 @@ def url_with_lang(context: dict[str, Any], language: str) -> str:
 
 @register.inclusion_tag("components/field.html")
 def field(bound_field: Any, **options: Any) -> dict[str, Any]:
-    """One labelled form field with hint, error message and ARIA links (the DADS input pattern)."""
+    """One labelled form field with hint, error message and ARIA links (the DADS input pattern).
+
+    The ARIA attributes are set here, at render time, when the form has been validated: the control points
+    at its hint and error message (aria-describedby) and says when it is invalid or required.
+    """
+    attrs = bound_field.field.widget.attrs
+    describedby = []
+    if bound_field.help_text:
+        describedby.append(f"{bound_field.auto_id}_hint")
+    if bound_field.form.is_bound and bound_field.errors:
+        describedby.append(f"{bound_field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    else:
+        attrs.pop("aria-invalid", None)
+    if describedby and bound_field.widget_type not in ("radioselect", "checkboxselectmultiple"):
+        attrs["aria-describedby"] = " ".join(describedby)
+    if bound_field.field.required and bound_field.widget_type not in ("radioselect", "checkboxselectmultiple"):
+        attrs.setdefault("aria-required", "true")
     return {"field": bound_field, "options": options}
 
 
@@ -91,6 +108,8 @@ def error_summary(*forms: Any) -> dict[str, Any]:
         for message in form.non_field_errors():
             items.append({"href": "", "message": message})
         for bound in form:
+            # A radio or checkbox group has no single label target: link to its first option.
+            target = bound.id_for_label or f"{bound.auto_id}_0"
             for message in bound.errors:
-                items.append({"href": f"#{bound.id_for_label}", "message": f"{bound.label}：{message}"})
+                items.append({"href": f"#{target}", "message": f"{bound.label}：{message}"})
     return {"items": items}
