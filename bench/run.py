@@ -150,9 +150,24 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
         port = free_port()
         workers = (os.cpu_count() or 1) * 2 + 1
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "madoguchi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--worker-class", "gthread", "--threads", "2", "--log-level", "warning"],
-            env=env, cwd=ROOT,
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "madoguchi.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
         )
         for _ in range(100):
             try:
@@ -170,17 +185,23 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
         results = []
         for label, path in ENDPOINTS:
             samples = per_endpoint[path]
-            ratios = [s["requests_per_second"] / b["requests_per_second"] for s, b in zip(samples, bare_rounds) if b["requests_per_second"]]
-            results.append({
-                "endpoint": label,
-                "path": path,
-                "requests_per_second": statistics.median(s["requests_per_second"] for s in samples),
-                "p50_ms": statistics.median(s["p50_ms"] for s in samples),
-                "p95_ms": statistics.median(s["p95_ms"] for s in samples),
-                "ratio_to_bare_view": statistics.median(ratios) if ratios else None,
-                "errors": sum(int(s["errors"]) for s in samples),
-                "rounds": [round(s["requests_per_second"], 1) for s in samples],
-            })
+            ratios = [
+                s["requests_per_second"] / b["requests_per_second"]
+                for s, b in zip(samples, bare_rounds, strict=True)
+                if b["requests_per_second"]
+            ]
+            results.append(
+                {
+                    "endpoint": label,
+                    "path": path,
+                    "requests_per_second": statistics.median(s["requests_per_second"] for s in samples),
+                    "p50_ms": statistics.median(s["p50_ms"] for s in samples),
+                    "p95_ms": statistics.median(s["p95_ms"] for s in samples),
+                    "ratio_to_bare_view": statistics.median(ratios) if ratios else None,
+                    "errors": sum(int(s["errors"]) for s in samples),
+                    "rounds": [round(s["requests_per_second"], 1) for s in samples],
+                }
+            )
         return {"engine": engine, "gunicorn_workers": workers, "threads": 2, "endpoints": results}
     finally:
         if server is not None:

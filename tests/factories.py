@@ -61,7 +61,11 @@ def make_user(email: str | None = None, *, verified: bool = True, **profile: Any
 
 
 def make_staff(
-    municipality: Municipality, role: str = Role.MUNICIPALITY_ADMIN, *, department: Department | None = None, **kwargs: Any
+    municipality: Municipality,
+    role: str = Role.MUNICIPALITY_ADMIN,
+    *,
+    department: Department | None = None,
+    **kwargs: Any,
 ) -> User:
     user = make_user(**kwargs)
     if role == Role.DEPARTMENT_STAFF and department is None:
@@ -104,4 +108,6 @@ def staff_client(user: User) -> Client:
 
 def enable_module(municipality: Municipality, key: str, enabled: bool = True) -> None:
     with scopes_disabled():
-        ModuleActivation.objects.update_or_create(municipality=municipality, module_key=key, defaults={"enabled": enabled})
+        ModuleActivation.objects.update_or_create(
+            municipality=municipality, module_key=key, defaults={"enabled": enabled}
+        )

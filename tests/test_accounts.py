@@ -18,7 +18,13 @@ mail_test = pytest.mark.django_db(transaction=True)
 
 
 def _signup(client, email="new.resident@example.jp", password=PASSWORD, confirm=None, **extra):
-    data = {"email": email, "password1": password, "password2": confirm or password, "preferred_language": "ja", "agree_terms": "on"}
+    data = {
+        "email": email,
+        "password1": password,
+        "password2": confirm or password,
+        "preferred_language": "ja",
+        "agree_terms": "on",
+    }
     data.update(extra)
     return client.post("/accounts/signup/", data)
 
@@ -108,8 +114,12 @@ def test_signup_weak_password_message(client):
 
 def test_login_failure_message_is_the_same_for_unknown_and_known_accounts(client):
     make_user("known@example.jp")
-    unknown = client.post("/accounts/login/", {"email": "nobody@example.jp", "password": "wrong-password"}).content.decode()
-    known = client.post("/accounts/login/", {"email": "known@example.jp", "password": "wrong-password"}).content.decode()
+    unknown = client.post(
+        "/accounts/login/", {"email": "nobody@example.jp", "password": "wrong-password"}
+    ).content.decode()
+    known = client.post(
+        "/accounts/login/", {"email": "known@example.jp", "password": "wrong-password"}
+    ).content.decode()
     message = "メールアドレスまたはパスワードが正しくありません"
     assert message in unknown and message in known
     assert 'value="known@example.jp"' in known  # what the user typed is kept
@@ -137,7 +147,10 @@ def test_staff_must_enrol_totp_then_gets_recovery_codes(city_a):
     with scopes_disabled():
         StaffMembership.objects.create(municipality=city_a, user=staff, role=Role.COUNTER_STAFF)
     client = Client()
-    response = client.post("/accounts/login/?next=/city-a/staff/", {"email": "staff@example.jp", "password": PASSWORD, "next": "/city-a/staff/"})
+    response = client.post(
+        "/accounts/login/?next=/city-a/staff/",
+        {"email": "staff@example.jp", "password": PASSWORD, "next": "/city-a/staff/"},
+    )
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/enrol/")
     assert "_auth_user_id" not in client.session  # not signed in before the second factor
     # The back office is out of reach meanwhile.
@@ -190,7 +203,9 @@ def test_recovery_code_works_once(city_a):
 def test_resident_login_needs_no_second_factor():
     user = make_user("resident@example.jp")
     client = Client()
-    response = client.post("/accounts/login/", {"email": user.email, "password": PASSWORD, "next": "/accounts/profile/"})
+    response = client.post(
+        "/accounts/login/", {"email": user.email, "password": PASSWORD, "next": "/accounts/profile/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/profile/"
     assert not TOTPDevice.objects.filter(user=user).exists()
 
@@ -207,8 +222,16 @@ def test_profile_validation_messages_keep_input(client):
     client.force_login(user)
     response = client.post(
         "/accounts/profile/",
-        {"family_name": "山田", "given_name": "太郎", "family_name_kana": "山田", "given_name_kana": "たろう",
-         "birth_date": "平成32年1月1日", "postal_code": "939-16", "phone": "12-34", "prefecture": "富山県"},
+        {
+            "family_name": "山田",
+            "given_name": "太郎",
+            "family_name_kana": "山田",
+            "given_name_kana": "たろう",
+            "birth_date": "平成32年1月1日",
+            "postal_code": "939-16",
+            "phone": "12-34",
+            "prefecture": "富山県",
+        },
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -226,8 +249,16 @@ def test_profile_saves_normalised_values_and_audits(client):
     client.force_login(user)
     response = client.post(
         "/accounts/profile/",
-        {"family_name": "山田", "given_name": "太郎", "family_name_kana": "やまだ", "given_name_kana": "ﾀﾛｳ",
-         "birth_date": "S60.4.12", "postal_code": "９３９－１６９２", "phone": "(0763)23-2000", "notify_by_email": "on"},
+        {
+            "family_name": "山田",
+            "given_name": "太郎",
+            "family_name_kana": "やまだ",
+            "given_name_kana": "ﾀﾛｳ",
+            "birth_date": "S60.4.12",
+            "postal_code": "９３９－１６９２",
+            "phone": "(0763)23-2000",
+            "notify_by_email": "on",
+        },
     )
     assert response.status_code == 302
     user.profile.refresh_from_db()

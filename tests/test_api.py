@@ -64,11 +64,15 @@ def _notice_payload(**overrides):
 
 def test_staff_create_notice_requires_session_with_mfa(city_a):
     staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
-    anonymous = Client().post("/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json")
+    anonymous = Client().post(
+        "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json"
+    )
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthenticated"
     half_signed_in = Client()
     half_signed_in.force_login(staff)
-    response = half_signed_in.post("/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json")
+    response = half_signed_in.post(
+        "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json"
+    )
     assert response.status_code == 401
 
 
@@ -83,7 +87,9 @@ def test_staff_without_permission_is_refused(city_a):
 def test_validation_errors_name_the_field(city_a):
     staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
     response = staff_client(staff).post(
-        "/api/v1/municipalities/city-a/notices", _notice_payload(title="", importance="shouting"), content_type="application/json"
+        "/api/v1/municipalities/city-a/notices",
+        _notice_payload(title="", importance="shouting"),
+        content_type="application/json",
     )
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
@@ -95,20 +101,30 @@ def test_idempotency_key_replay_returns_the_first_result(city_a):
     staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
     client = staff_client(staff)
     first = client.post(
-        "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+        "/api/v1/municipalities/city-a/notices",
+        _notice_payload(),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
     )
     second = client.post(
-        "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+        "/api/v1/municipalities/city-a/notices",
+        _notice_payload(),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
     )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert _notice_count(city_a) == 1
     changed = client.post(
-        "/api/v1/municipalities/city-a/notices", _notice_payload(title="別の内容"), content_type="application/json",
+        "/api/v1/municipalities/city-a/notices",
+        _notice_payload(title="別の内容"),
+        content_type="application/json",
         HTTP_IDEMPOTENCY_KEY="k-1",
     )
     assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_key_reused"
-    without_key = client.post("/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json")
+    without_key = client.post(
+        "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json"
+    )
     assert without_key.status_code == 201
     assert _notice_count(city_a) == 2
 
@@ -118,7 +134,9 @@ def test_idempotency_keys_are_per_caller(city_a):
     two = make_staff(city_a, Role.DEPARTMENT_STAFF)
     for user in (one, two):
         response = staff_client(user).post(
-            "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json",
+            "/api/v1/municipalities/city-a/notices",
+            _notice_payload(),
+            content_type="application/json",
             HTTP_IDEMPOTENCY_KEY="shared-key",
         )
         assert response.status_code == 201

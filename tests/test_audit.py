@@ -47,7 +47,9 @@ def test_deleting_an_account_keeps_its_events_with_the_label(city_a):
 
 def test_secrets_never_reach_the_log(city_a):
     event = audit_record(
-        action="test.action", municipality=city_a, details={"password": "hunter2", "nested": {"client_secret": "s"}, "ok": 1}
+        action="test.action",
+        municipality=city_a,
+        details={"password": "hunter2", "nested": {"client_secret": "s"}, "ok": 1},
     )
     assert event.details == {"password": "[redacted]", "nested": {"client_secret": "[redacted]"}, "ok": 1}
 
@@ -107,7 +109,7 @@ def test_staff_reading_a_residents_personal_data_is_logged(city_a):
 def test_audit_screen_filters_and_exports_csv(city_a):
     auditor = make_staff(city_a, Role.AUDITOR)
     audit_record(action="department.created", municipality=city_a, actor=auditor, object_id="abc")
-    audit_record(action="=HYPERLINK(\"x\")", municipality=city_a, actor=auditor)
+    audit_record(action='=HYPERLINK("x")', municipality=city_a, actor=auditor)
     client = staff_client(auditor)
     page = client.get("/city-a/staff/audit/", {"action": "department"})
     assert page.status_code == 200 and "department.created" in page.content.decode()
@@ -122,7 +124,9 @@ def test_audit_screen_filters_and_exports_csv(city_a):
 
 def test_audit_search_rejects_reversed_dates_with_a_field_message(city_a):
     auditor = make_staff(city_a, Role.AUDITOR)
-    response = staff_client(auditor).get("/city-a/staff/audit/", {"date_from": "令和8年4月2日", "date_to": "2026-04-01"})
+    response = staff_client(auditor).get(
+        "/city-a/staff/audit/", {"date_from": "令和8年4月2日", "date_to": "2026-04-01"}
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "終了日は開始日以降の日付にしてください" in body

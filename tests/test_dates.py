@@ -75,7 +75,12 @@ def test_fiscal_year_starts_in_april():
 
 
 def test_round_trip_over_every_era_boundary():
-    for day in [datetime.date(1912, 7, 30), datetime.date(1926, 12, 25), datetime.date(1989, 1, 8), datetime.date(2019, 5, 1)]:
+    for day in [
+        datetime.date(1912, 7, 30),
+        datetime.date(1926, 12, 25),
+        datetime.date(1989, 1, 8),
+        datetime.date(2019, 5, 1),
+    ]:
         for offset in (-1, 0, 1):
             value = day + datetime.timedelta(days=offset)
             assert parse_date(to_wareki(value)) == value

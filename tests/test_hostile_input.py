@@ -529,9 +529,7 @@ WRONG_BODIES = [
     ("title not a string", {"title": 123, "body": "本文"}, "title"),
     ("title a list", {"title": ["a"], "body": "本文"}, "title"),
     pytest.param("body null", {"title": "題", "body": None}, "body", id="body null"),
-    pytest.param(
-        "body an object", {"title": "題", "body": {"a": 1}}, "body", id="body an object"
-    ),
+    pytest.param("body an object", {"title": "題", "body": {"a": 1}}, "body", id="body an object"),
     ("importance unknown", {"title": "題", "body": "本文", "importance": "bogus"}, "importance"),
     ("publish not a boolean", {"title": "題", "body": "本文", "publish": "maybe"}, "publish"),
     ("department a number", {"title": "題", "body": "本文", "department": 5}, "department"),
@@ -960,11 +958,7 @@ API_FIELDS = ["title", "body", "title_en", "body_en", "importance", "department"
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [
-        pytest.param(f, v, id=f"{f}-{repr(v)[:30]}")
-        for f in API_FIELDS
-        for v in API_VALUES
-    ],
+    [pytest.param(f, v, id=f"{f}-{repr(v)[:30]}") for f in API_FIELDS for v in API_VALUES],
 )
 def test_hostile_api_values_never_500(field, value, client_a):
     payload: dict[str, Any] = {"title": "題", "body": "本文", field: value}

@@ -79,10 +79,20 @@ def test_production_refuses_demo_data():
 def test_demo_data_is_complete_and_idempotent():
     call_command("load_demo")
     with scopes_disabled():
-        counts = (Municipality.objects.count(), Department.objects.count(), StaffMembership.objects.count(), User.objects.count())
+        counts = (
+            Municipality.objects.count(),
+            Department.objects.count(),
+            StaffMembership.objects.count(),
+            User.objects.count(),
+        )
     call_command("load_demo")
     with scopes_disabled():
-        assert (Municipality.objects.count(), Department.objects.count(), StaffMembership.objects.count(), User.objects.count()) == counts
+        assert (
+            Municipality.objects.count(),
+            Department.objects.count(),
+            StaffMembership.objects.count(),
+            User.objects.count(),
+        ) == counts
         codes = set(Municipality.objects.values_list("code", flat=True))
         assert codes == {"162108", "162094", "162043", "172103", "392049"}
         for municipality in Municipality.objects.all():
@@ -109,12 +119,16 @@ def test_switching_a_module_off_hides_it_everywhere(client, city_a, city_b):
 @pytest.mark.django_db
 def test_module_settings_are_validated_and_typed_values_kept(city_a):
     admin = make_staff(city_a, Role.MUNICIPALITY_ADMIN)
-    response = staff_client(admin).post("/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "99"})
+    response = staff_client(admin).post(
+        "/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "99"}
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "トップページに表示する件数は20以下にしてください" in body
     assert 'value="99"' in body
-    not_a_number = staff_client(admin).post("/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "五"})
+    not_a_number = staff_client(admin).post(
+        "/city-a/staff/modules/", {"notices__enabled": "on", "notices__home_count": "五"}
+    )
     assert "半角数字で入力してください" in not_a_number.content.decode()
 
 
@@ -147,8 +161,20 @@ def test_municipality_home_shows_services_contact_and_notices(client, city_a):
     from madoguchi.notices.services import notice_create
 
     with municipality_scope(city_a):
-        notice_create(municipality=city_a, actor=None, data={"title": "窓口時間の変更", "body": "本文"}, publish=True, request=None)
-        notice_create(municipality=city_a, actor=None, data={"title": "下書きのお知らせ", "body": "本文"}, publish=False, request=None)
+        notice_create(
+            municipality=city_a,
+            actor=None,
+            data={"title": "窓口時間の変更", "body": "本文"},
+            publish=True,
+            request=None,
+        )
+        notice_create(
+            municipality=city_a,
+            actor=None,
+            data={"title": "下書きのお知らせ", "body": "本文"},
+            publish=False,
+            request=None,
+        )
     body = client.get("/city-a/").content.decode()
     assert "甲市" in body and "窓口時間の変更" in body and "下書きのお知らせ" not in body
     assert 'href="tel:0763232000"' in body
@@ -190,9 +216,13 @@ def test_daily_maintenance_expires_old_idempotency_keys(city_a):
     from madoguchi.core.maintenance import daily_maintenance
     from madoguchi.core.models import IdempotencyRecord
 
-    old = IdempotencyRecord.objects.create(scope="s", key="old", request_fingerprint="x", status_code=201, response_body={})
+    old = IdempotencyRecord.objects.create(
+        scope="s", key="old", request_fingerprint="x", status_code=201, response_body={}
+    )
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
-    fresh = IdempotencyRecord.objects.create(scope="s", key="fresh", request_fingerprint="x", status_code=201, response_body={})
+    fresh = IdempotencyRecord.objects.create(
+        scope="s", key="fresh", request_fingerprint="x", status_code=201, response_body={}
+    )
     result = daily_maintenance.enqueue().return_value
     assert result["idempotency_records"] == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]

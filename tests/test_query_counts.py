@@ -30,8 +30,11 @@ def _add_rows(municipality, count: int) -> None:
         audit_record(action="test.row", municipality=municipality)
         with municipality_scope(municipality), scopes_disabled():
             notice_create(
-                municipality=municipality, actor=None, data={"title": "お知らせ", "body": "本文", "department": department},
-                publish=True, request=None,
+                municipality=municipality,
+                actor=None,
+                data={"title": "お知らせ", "body": "本文", "department": department},
+                publish=True,
+                request=None,
             )
 
 

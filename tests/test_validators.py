@@ -14,7 +14,9 @@ def test_real_local_government_codes_pass(code):
     validate_local_government_code(code)
 
 
-@pytest.mark.parametrize(("code", "error_code"), [("162107", "check_digit"), ("16210", "format"), ("16210a", "format"), ("", "format")])
+@pytest.mark.parametrize(
+    ("code", "error_code"), [("162107", "check_digit"), ("16210", "format"), ("16210a", "format"), ("", "format")]
+)
 def test_bad_local_government_codes_are_refused(code, error_code):
     with pytest.raises(ValidationError) as excinfo:
         validate_local_government_code(code)
@@ -34,8 +36,13 @@ def test_bad_postal_codes(text):
 
 @pytest.mark.parametrize(
     ("text", "digits"),
-    [("0761-23-4567", "0761234567"), ("(0761)23-4567", "0761234567"), ("07612345678", "07612345678"),
-     ("０９０－１２３４－５６７８", "09012345678"), ("+81 90 1234 5678", "09012345678")],
+    [
+        ("0761-23-4567", "0761234567"),
+        ("(0761)23-4567", "0761234567"),
+        ("07612345678", "07612345678"),
+        ("０９０－１２３４－５６７８", "09012345678"),
+        ("+81 90 1234 5678", "09012345678"),
+    ],
 )
 def test_phone_numbers_normalise_to_digits(text, digits):
     assert normalize_phone_number(text) == digits

@@ -26,7 +26,9 @@ api = NinjaAPI(
 )
 
 
-def _respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> HttpResponse:
+def _respond(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, error_body(code, message, fields), status=status)
 
 
@@ -123,7 +125,9 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     import logging
 
     logging.getLogger("madoguchi.api").exception("Unhandled API error (request %s)", getattr(request, "request_id", ""))
-    return _respond(request, 500, "internal_error", _("システムでエラーが発生しました。時間をおいてもう一度お試しください。"))
+    return _respond(
+        request, 500, "internal_error", _("システムでエラーが発生しました。時間をおいてもう一度お試しください。")
+    )
 
 
 def _register_routers() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -7,7 +8,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.forms import JapaneseDateField, KatakanaField, PhoneNumberField, PostalCodeField, StyledFormMixin
+from madoguchi.core.forms import JapaneseDateField, KatakanaField, PhoneNumberField, PostalCodeField
 
 from .models import Language, Profile
 
@@ -17,7 +18,7 @@ EMAIL_MESSAGES = {
 }
 
 
-class LoginForm(StyledFormMixin, forms.Form):
+class LoginForm(forms.Form):
     email = forms.EmailField(label=_("メールアドレス"), max_length=254, error_messages=EMAIL_MESSAGES)
     password = forms.CharField(
         label=_("パスワード"),
@@ -32,7 +33,7 @@ class LoginForm(StyledFormMixin, forms.Form):
         self.fields["email"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
 
 
-class SignUpForm(StyledFormMixin, forms.Form):
+class SignUpForm(forms.Form):
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,
@@ -75,7 +76,7 @@ class SignUpForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-class MfaCodeForm(StyledFormMixin, forms.Form):
+class MfaCodeForm(forms.Form):
     code = forms.CharField(
         label=_("確認コード"),
         max_length=32,
@@ -95,7 +96,7 @@ class MfaEnrolForm(MfaCodeForm):
         self.fields["code"].widget.attrs["inputmode"] = "numeric"
 
 
-class ProfileForm(StyledFormMixin, forms.ModelForm):
+class ProfileForm(forms.ModelForm):
     family_name_kana = KatakanaField(label=_("セイ（フリガナ）"), max_length=100, required=False)
     given_name_kana = KatakanaField(label=_("メイ（フリガナ）"), max_length=100, required=False)
     birth_date = JapaneseDateField(label=_("生年月日"), required=False)
@@ -154,8 +155,8 @@ class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices)
 
 
-class MadoguchiPasswordResetForm(StyledFormMixin, PasswordResetForm):
-    def get_users(self, email: str):  # type: ignore[no-untyped-def]
+class MadoguchiPasswordResetForm(PasswordResetForm):
+    def get_users(self, email: str) -> Iterator[Any]:
         """Active accounts with this address, including those that never set a password (invited staff,
         residents who signed up through an identity provider): the e-mailed link proves the address."""
         from .models import User
@@ -168,7 +169,7 @@ class MadoguchiPasswordResetForm(StyledFormMixin, PasswordResetForm):
         self.fields["email"].error_messages.update(EMAIL_MESSAGES)
 
 
-class MadoguchiSetPasswordForm(StyledFormMixin, SetPasswordForm):
+class MadoguchiSetPasswordForm(SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("新しいパスワード")
@@ -176,4 +177,6 @@ class MadoguchiSetPasswordForm(StyledFormMixin, SetPasswordForm):
         self.fields["new_password2"].label = _("新しいパスワード（確認）")
         for name in ("new_password1", "new_password2"):
             self.fields[name].error_messages["required"] = _("パスワードを入力してください。")
-        self.error_messages["password_mismatch"] = _("確認用のパスワードが一致しません。同じパスワードを入力してください。")
+        self.error_messages["password_mismatch"] = _(
+            "確認用のパスワードが一致しません。同じパスワードを入力してください。"
+        )

@@ -43,9 +43,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("メールアドレス"), max_length=254, unique=True)
     email_verified_at = models.DateTimeField(_("メールアドレス確認日時"), null=True, blank=True)
-    preferred_language = models.CharField(
-        _("表示言語"), max_length=8, choices=Language.choices, default=Language.JA
-    )
+    preferred_language = models.CharField(_("表示言語"), max_length=8, choices=Language.choices, default=Language.JA)
     is_active = models.BooleanField(_("有効"), default=True)
     is_staff = models.BooleanField(_("Django管理画面"), default=False)
     date_joined = models.DateTimeField(_("登録日時"), default=timezone.now)

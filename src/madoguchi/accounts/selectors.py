@@ -48,9 +48,11 @@ def resident_search(municipality: Municipality, query: str) -> QuerySet[Profile]
 
 def resident_get(municipality: Municipality, user_public_id: str) -> Profile:
     try:
-        profile = Profile.objects.select_related("user").filter(
-            home_municipality=municipality, user__public_id=user_public_id
-        ).first()
+        profile = (
+            Profile.objects.select_related("user")
+            .filter(home_municipality=municipality, user__public_id=user_public_id)
+            .first()
+        )
     except (ValueError, Exception) as exc:  # malformed UUID
         raise Http404 from exc
     if profile is None:

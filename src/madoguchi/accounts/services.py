@@ -48,8 +48,10 @@ def resident_sign_up(*, email: str, password: str, preferred_language: str, requ
         send_templated_email(
             to=existing.email,
             template="accounts/email/already_registered",
-            context={"login_url": absolute_url(request, reverse("accounts:login")),
-                     "reset_url": absolute_url(request, reverse("accounts:password_reset"))},
+            context={
+                "login_url": absolute_url(request, reverse("accounts:login")),
+                "reset_url": absolute_url(request, reverse("accounts:password_reset")),
+            },
             language=existing.preferred_language,
         )
         return None
@@ -82,12 +84,18 @@ def email_verify(*, token: str, request: HttpRequest | None) -> User:
     try:
         payload = signing.loads(token, salt=EMAIL_VERIFICATION_SALT, max_age=settings.EMAIL_VERIFICATION_MAX_AGE)
     except signing.SignatureExpired as exc:
-        raise ServiceError("token_expired", _("確認用リンクの有効期限が切れています。もう一度メールを送信してください。")) from exc
+        raise ServiceError(
+            "token_expired", _("確認用リンクの有効期限が切れています。もう一度メールを送信してください。")
+        ) from exc
     except signing.BadSignature as exc:
-        raise ServiceError("token_invalid", _("確認用リンクが正しくありません。メールのリンクをそのまま開いてください。")) from exc
+        raise ServiceError(
+            "token_invalid", _("確認用リンクが正しくありません。メールのリンクをそのまま開いてください。")
+        ) from exc
     user = User.objects.select_for_update().filter(public_id=payload.get("user"), email=payload.get("email")).first()
     if user is None:
-        raise ServiceError("token_invalid", _("確認用リンクが正しくありません。メールのリンクをそのまま開いてください。"))
+        raise ServiceError(
+            "token_invalid", _("確認用リンクが正しくありません。メールのリンクをそのまま開いてください。")
+        )
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
@@ -149,7 +157,10 @@ def totp_confirm_enrolment(*, user: User, code: str, request: HttpRequest | None
         raise ServiceError("not_enrolling", _("登録手続きがみつかりません。最初からやり直してください。"))
     step = mfa.matching_step(mfa.decrypt_secret(device.encrypted_secret), code)
     if step is None:
-        raise ServiceError("invalid_code", _("確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"), field="code"
+        raise ServiceError(
+            "invalid_code",
+            _("確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"),
+            field="code",
         )
     device.confirmed_at = timezone.now()
     device.last_used_step = step
@@ -291,7 +302,9 @@ def staff_member_add(
             template="accounts/email/staff_invitation",
             context={
                 "municipality": municipality,
-                "set_password_url": absolute_url(request, reverse("accounts:password_reset_confirm", args=[uid, token])),
+                "set_password_url": absolute_url(
+                    request, reverse("accounts:password_reset_confirm", args=[uid, token])
+                ),
             },
         )
     return membership
@@ -299,14 +312,21 @@ def staff_member_add(
 
 @transaction.atomic
 def staff_membership_update(
-    *, membership: StaffMembership, actor: User, is_active: bool, department: Department | None, request: HttpRequest | None
+    *,
+    membership: StaffMembership,
+    actor: User,
+    is_active: bool,
+    department: Department | None,
+    request: HttpRequest | None,
 ) -> StaffMembership:
     if membership.role == Role.DEPARTMENT_STAFF and department is None:
         raise ServiceError("department_required", _("担当課職員には課を指定してください。"), field="department")
     if department is not None and department.municipality_id != membership.municipality_id:
         raise ServiceError("department_invalid", _("課を選び直してください。"), field="department")
     if membership.user_id == actor.pk and membership.role == Role.MUNICIPALITY_ADMIN and not is_active:
-        raise ServiceError("self_lockout", _("自分自身の管理者権限は終了できません。他の管理者に依頼してください。"), field="is_active")
+        raise ServiceError(
+            "self_lockout", _("自分自身の管理者権限は終了できません。他の管理者に依頼してください。"), field="is_active"
+        )
     membership.is_active = is_active
     membership.department = department
     membership.full_clean()

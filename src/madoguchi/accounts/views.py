@@ -40,9 +40,9 @@ GENERIC_LOGIN_ERROR = gettext_lazy("メールアドレスまたはパスワー�
 
 def lockout_error() -> str:
     minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-    return _("ログインに続けて失敗したため、しばらくの間ログインできません。%(minutes)s分ほどたってからもう一度お試しください。") % {
-        "minutes": minutes
-    }
+    return _(
+        "ログインに続けて失敗したため、しばらくの間ログインできません。%(minutes)s分ほどたってからもう一度お試しください。"
+    ) % {"minutes": minutes}
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -57,7 +57,9 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 def _finish_login(request: HttpRequest, user, *, mfa_verified: bool, next_url: str) -> HttpResponse:
     services.complete_login(request, user, backend=BACKEND, mfa_verified=mfa_verified)
     response = HttpResponseRedirect(next_url)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language, max_age=60 * 60 * 24 * 365, samesite="Lax")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, user.preferred_language, max_age=60 * 60 * 24 * 365, samesite="Lax"
+    )
     return response
 
 
@@ -93,7 +95,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     )
                 else:
                     return _finish_login(request, user, mfa_verified=False, next_url=next_url)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url, "unverified": unverified}, status=200)
+    from madoguchi.identity.selectors import providers_for_login
+
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": next_url, "unverified": unverified, "oidc_providers": providers_for_login(request)},
+    )
 
 
 @require_POST
@@ -125,7 +133,10 @@ def signup_done_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/signup_done.html",
-        {"email": request.session.get("madoguchi_signup_email", ""), "days": settings.EMAIL_VERIFICATION_MAX_AGE // 86400},
+        {
+            "email": request.session.get("madoguchi_signup_email", ""),
+            "days": settings.EMAIL_VERIFICATION_MAX_AGE // 86400,
+        },
     )
 
 
@@ -248,7 +259,13 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("プロフィールを保存しました。"))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "profile": profile})
+    from madoguchi.identity.selectors import identities_for_user
+
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "profile": profile, "identities": identities_for_user(request.user)},
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -35,5 +35,8 @@ def audit_event_search(
 
 def audit_action_names(*, municipality: Municipality) -> list[str]:
     return list(
-        AuditEvent.objects.filter(municipality=municipality).order_by("action").values_list("action", flat=True).distinct()
+        AuditEvent.objects.filter(municipality=municipality)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
     )

@@ -99,7 +99,7 @@ def audit_prune_platform_events(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.AUDIT_PLATFORM_RETENTION_DAYS)
     expired = AuditEvent.objects.filter(municipality__isnull=True, occurred_at__lt=cutoff)
-    deleted = expired._raw_delete(using=connection.alias)  # noqa: SLF001  (retention, not an edit)
+    deleted = expired._raw_delete(using=connection.alias)
     if deleted:
         audit_record(action="audit.pruned", details={"deleted": deleted, "before": cutoff.isoformat()})
     return deleted
@@ -116,11 +116,15 @@ def audit_prune_expired(*, municipality: Municipality, now: datetime.datetime | 
     cutoff = now - datetime.timedelta(days=municipality.audit_retention_days)
     expired = AuditEvent.objects.filter(municipality=municipality, occurred_at__lt=cutoff)
     # _raw_delete skips the append-only guard on purpose: this is the retention policy, not an edit.
-    deleted = expired._raw_delete(using=connection.alias)  # noqa: SLF001
+    deleted = expired._raw_delete(using=connection.alias)
     if deleted:
         audit_record(
             action="audit.pruned",
             municipality=municipality,
-            details={"deleted": deleted, "before": cutoff.isoformat(), "retention_days": municipality.audit_retention_days},
+            details={
+                "deleted": deleted,
+                "before": cutoff.isoformat(),
+                "retention_days": municipality.audit_retention_days,
+            },
         )
     return deleted

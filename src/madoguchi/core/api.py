@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-import unicodedata
 from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from pydantic import AfterValidator
 from ninja.security import SessionAuth
+from pydantic import AfterValidator
 
 from . import selectors
 from .models import Municipality
@@ -142,7 +142,14 @@ def department_list(request: HttpRequest, slug: str, page: Query[PageParams]) ->
     with api_municipality(slug) as municipality:
         queryset = selectors.department_list(municipality)
         items = [
-            {"id": str(d.public_id), "slug": d.slug, "name": d.name, "name_en": d.name_en, "phone": d.phone, "email": d.email}
+            {
+                "id": str(d.public_id),
+                "slug": d.slug,
+                "name": d.name,
+                "name_en": d.name_en,
+                "phone": d.phone,
+                "email": d.email,
+            }
             for d in queryset[page.offset : page.offset + page.limit]
         ]
         return {"count": queryset.count(), "items": items}

@@ -20,9 +20,7 @@ class JapaneseDateField(forms.CharField):
 
     def __init__(self, *, min_date: datetime.date | None = None, max_date: datetime.date | None = None, **kwargs: Any):
         kwargs.setdefault("max_length", 40)
-        kwargs.setdefault(
-            "help_text", _("例：令和8年4月1日、R8.4.1、2026-04-01（和暦・西暦どちらでも入力できます）")
-        )
+        kwargs.setdefault("help_text", _("例：令和8年4月1日、R8.4.1、2026-04-01（和暦・西暦どちらでも入力できます）"))
         super().__init__(**kwargs)
         # Length is checked on the typed text in to_python; CharField's validators would see a date.
         self.validators = []
@@ -41,7 +39,9 @@ class JapaneseDateField(forms.CharField):
         if not text:
             return None
         if self.max_length is not None and len(text) > self.max_length:
-            raise ValidationError(_("日付は%(max)s文字以内で入力してください。") % {"max": self.max_length}, code="max_length")
+            raise ValidationError(
+                _("日付は%(max)s文字以内で入力してください。") % {"max": self.max_length}, code="max_length"
+            )
         try:
             parsed = parse_date(text)
         except DateParseError as exc:
@@ -86,8 +86,3 @@ class PhoneNumberField(_NormalizingCharField):
 
 class KatakanaField(_NormalizingCharField):
     normalizer = staticmethod(normalize_katakana)
-
-
-class StyledFormMixin:
-    """Marker base kept while forms migrate: ARIA wiring now happens at render time in the {% field %} tag,
-    after validation, so forms may add fields in __init__ after calling super()."""

@@ -31,16 +31,16 @@ def _fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def run_idempotent(
-    request: HttpRequest, *, scope: str, operation: Callable[[], tuple[int, Any]]
-) -> tuple[int, Any]:
+def run_idempotent(request: HttpRequest, *, scope: str, operation: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
     """Run `operation` (returning status and a JSON-serialisable body) at most once per (scope, key)."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         with transaction.atomic():
             return operation()
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ServiceError("idempotency_key_invalid", _("Idempotency-Key は200文字以内の印字可能な文字にしてください。"))
+        raise ServiceError(
+            "idempotency_key_invalid", _("Idempotency-Key は200文字以内の印字可能な文字にしてください。")
+        )
     fingerprint = _fingerprint(request)
     try:
         with transaction.atomic():

@@ -102,9 +102,9 @@ _NO_TENANT_SEGMENTS = frozenset({"healthz", "readyz", "static", "media", "favico
 
 
 def api_error_response(request: HttpRequest, status: int) -> HttpResponse:
-    from .errors import error_body
-
     from madoguchi.api import status_error
+
+    from .errors import error_body
 
     code, message = status_error(status)
     return JsonResponse(error_body(code, str(message)), status=status, json_dumps_params={"ensure_ascii": False})

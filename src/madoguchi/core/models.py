@@ -16,17 +16,34 @@ from django_scopes import ScopedManager
 
 from .validators import validate_local_government_code
 
-slug_validator = RegexValidator(r"^[a-z][a-z0-9-]{1,39}$", _("英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。"))
+slug_validator = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,39}$", _("英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。")
+)
 
 # First URL segments the platform itself uses; a municipality slug may not take one of them.
 RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "api", "static", "media", "healthz", "readyz", "i18n", "favicon.ico", "robots.txt", "staff", "auth"}
+    {
+        "accounts",
+        "admin",
+        "api",
+        "static",
+        "media",
+        "healthz",
+        "readyz",
+        "i18n",
+        "favicon.ico",
+        "robots.txt",
+        "staff",
+        "auth",
+    }
 )
 
 
 def validate_not_reserved(value: str) -> None:
     if value in RESERVED_SLUGS:
-        raise ValidationError(_("「%(slug)s」はシステムで使われているため、URL名にできません。") % {"slug": value}, code="reserved")
+        raise ValidationError(
+            _("「%(slug)s」はシステムで使われているため、URL名にできません。") % {"slug": value}, code="reserved"
+        )
 
 
 class Municipality(models.Model):
@@ -67,9 +84,7 @@ class Municipality(models.Model):
         verbose_name = _("自治体")
         verbose_name_plural = _("自治体")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(code__regex=r"^[0-9]{6}$"), name="municipality_code_six_digits"
-            ),
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{6}$"), name="municipality_code_six_digits"),
             models.CheckConstraint(
                 condition=models.Q(audit_retention_days__gte=settings.AUDIT_MIN_RETENTION_DAYS),
                 name="municipality_audit_retention_at_least_min",
@@ -195,3 +210,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique_per_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

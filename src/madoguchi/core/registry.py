@@ -86,9 +86,7 @@ class ModuleRegistry:
 
         activations = module_activation_map(municipality)
         return [
-            manifest
-            for manifest in self.all()
-            if activations.get(manifest.key, (manifest.enabled_by_default, {}))[0]
+            manifest for manifest in self.all() if activations.get(manifest.key, (manifest.enabled_by_default, {}))[0]
         ]
 
 

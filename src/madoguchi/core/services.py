@@ -33,12 +33,16 @@ MUNICIPALITY_SETTING_FIELDS = (
 def _integrity_to_service_error(exc: IntegrityError) -> ServiceError:
     text = str(exc).lower()
     if "slug" in text:
-        return ServiceError("duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug")
+        return ServiceError(
+            "duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug"
+        )
     return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
 
 
 @transaction.atomic
-def department_create(*, municipality: Municipality, actor: Any, data: dict[str, Any], request: HttpRequest | None) -> Department:
+def department_create(
+    *, municipality: Municipality, actor: Any, data: dict[str, Any], request: HttpRequest | None
+) -> Department:
     department = Department(municipality=municipality, **{k: data[k] for k in DEPARTMENT_FIELDS if k in data})
     try:
         department.full_clean()
@@ -61,7 +65,9 @@ def department_create(*, municipality: Municipality, actor: Any, data: dict[str,
 
 
 @transaction.atomic
-def department_update(*, department: Department, actor: Any, data: dict[str, Any], request: HttpRequest | None) -> Department:
+def department_update(
+    *, department: Department, actor: Any, data: dict[str, Any], request: HttpRequest | None
+) -> Department:
     changed = {k: data[k] for k in DEPARTMENT_FIELDS if k in data and getattr(department, k) != data[k]}
     for key, value in changed.items():
         setattr(department, key, value)
@@ -91,7 +97,9 @@ def _validation_to_service_error(exc: ValidationError) -> ServiceError:
         field, errors = next(iter(exc.error_dict.items()))
         message = errors[0].messages[0] if errors else str(exc)
         if field == "__all__" and "slug" in message.lower():
-            return ServiceError("duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug")
+            return ServiceError(
+                "duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug"
+            )
         if field == "__all__":
             return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
         return ServiceError("invalid", message, field=field)

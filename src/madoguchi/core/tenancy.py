@@ -18,7 +18,6 @@ from .models import RESERVED_SLUGS, Municipality, MunicipalityHost
 M = TypeVar("M", bound=Model)
 
 
-
 def municipality_for_slug(slug: str) -> Municipality | None:
     if not slug or slug in RESERVED_SLUGS:
         return None

@@ -24,7 +24,9 @@ def platform_home(request: HttpRequest) -> HttpResponse:
 def municipality_home(request: HttpRequest) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     modules = registry.enabled_for(municipality)
-    sections = [html for manifest in modules for html in (section(request) for section in manifest.home_sections) if html]
+    sections = [
+        html for manifest in modules for html in (section(request) for section in manifest.home_sections) if html
+    ]
     return render(request, "core/municipality_home.html", {"modules": modules, "home_sections": sections})
 
 

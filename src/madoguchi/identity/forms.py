@@ -8,13 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.forms import StyledFormMixin
-
 from . import oidc
 from .models import IdentityProvider
 
 
-class RegistrationEmailForm(StyledFormMixin, forms.Form):
+class RegistrationEmailForm(forms.Form):
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,
@@ -30,7 +28,7 @@ class RegistrationEmailForm(StyledFormMixin, forms.Form):
         self.fields["email"].widget.attrs.update({"autocomplete": "email", "spellcheck": "false"})
 
 
-class RegistrationCodeForm(StyledFormMixin, forms.Form):
+class RegistrationCodeForm(forms.Form):
     code = forms.CharField(
         label=_("確認コード"),
         max_length=20,

@@ -77,7 +77,10 @@ def notice_list(request: HttpRequest, slug: str, page: Query[PageParams]) -> dic
         if not module_is_enabled(municipality, KEY):
             raise Http404
         queryset = selectors.notice_list_published(municipality)
-        return {"count": queryset.count(), "items": [notice_out(n) for n in queryset[page.offset : page.offset + page.limit]]}
+        return {
+            "count": queryset.count(),
+            "items": [notice_out(n) for n in queryset[page.offset : page.offset + page.limit]],
+        }
 
 
 @router.get("/{slug}/notices/{notice_id}", response=NoticeOut, summary="One published notice")

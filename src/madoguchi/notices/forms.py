@@ -5,22 +5,29 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.forms import StyledFormMixin
 from madoguchi.core.models import Department, Municipality
 
 from .models import Notice
 
 
-class NoticeForm(StyledFormMixin, forms.ModelForm):
-    publish = forms.BooleanField(label=_("公開する"), required=False, help_text=_("チェックを外すと下書きとして保存します。"))
+class NoticeForm(forms.ModelForm):
+    publish = forms.BooleanField(
+        label=_("公開する"), required=False, help_text=_("チェックを外すと下書きとして保存します。")
+    )
 
     class Meta:
         model = Notice
         fields = ["title", "title_en", "body", "body_en", "importance"]
         widgets = {"importance": forms.RadioSelect}
         error_messages = {
-            "title": {"required": _("タイトルを入力してください。"), "max_length": _("タイトルは120文字以内にしてください。")},
-            "body": {"required": _("本文を入力してください。"), "max_length": _("本文は10,000文字以内にしてください。")},
+            "title": {
+                "required": _("タイトルを入力してください。"),
+                "max_length": _("タイトルは120文字以内にしてください。"),
+            },
+            "body": {
+                "required": _("本文を入力してください。"),
+                "max_length": _("本文は10,000文字以内にしてください。"),
+            },
         }
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):

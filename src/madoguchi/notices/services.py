@@ -29,7 +29,9 @@ def notice_create(
     *, municipality: Municipality, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None
 ) -> Notice:
     _check_department(municipality, data)
-    notice = Notice(municipality=municipality, created_by=actor, **{k: data.get(k) for k in EDITABLE_FIELDS if k in data})
+    notice = Notice(
+        municipality=municipality, created_by=actor, **{k: data.get(k) for k in EDITABLE_FIELDS if k in data}
+    )
     if publish:
         notice.published_at = timezone.now()
     try:
@@ -51,7 +53,9 @@ def notice_create(
 
 
 @transaction.atomic
-def notice_update(*, notice: Notice, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None) -> Notice:
+def notice_update(
+    *, notice: Notice, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None
+) -> Notice:
     _check_department(notice.municipality, data)
     changed = sorted(k for k in EDITABLE_FIELDS if k in data and getattr(notice, k) != data[k])
     for key in changed:

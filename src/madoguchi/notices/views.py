@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.accounts.permissions import Perm
-from madoguchi.core.selectors import module_settings
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.selectors import module_settings
 from madoguchi.core.tenancy import municipality_view
 from madoguchi.staff.decorators import staff_view
 
@@ -71,7 +71,11 @@ def staff_notice_edit(request: HttpRequest, notice_id: str | None = None) -> Htt
         try:
             if notice is None:
                 services.notice_create(
-                    municipality=municipality, actor=request.user, data=data, publish=form.cleaned_data["publish"], request=request
+                    municipality=municipality,
+                    actor=request.user,
+                    data=data,
+                    publish=form.cleaned_data["publish"],
+                    request=request,
                 )
             else:
                 services.notice_update(

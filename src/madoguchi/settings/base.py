@@ -216,7 +216,9 @@ if IS_PRODUCTION:
 # --- E-mail ---------------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if IS_PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -258,7 +260,9 @@ STORAGES = {
 # Audit events are kept at least this long; a municipality may set a longer period, never a shorter one.
 AUDIT_MIN_RETENTION_DAYS = 365
 # Platform-level events (sign-ins, sign-ups, profile changes) belong to no municipality.
-AUDIT_PLATFORM_RETENTION_DAYS = max(AUDIT_MIN_RETENTION_DAYS, int(os.environ.get("AUDIT_PLATFORM_RETENTION_DAYS", str(365 * 5))))
+AUDIT_PLATFORM_RETENTION_DAYS = max(
+    AUDIT_MIN_RETENTION_DAYS, int(os.environ.get("AUDIT_PLATFORM_RETENTION_DAYS", str(365 * 5)))
+)
 # Idempotency records answer replays for this long; older keys may be reused.
 IDEMPOTENCY_KEY_TTL_HOURS = 48
 # Finished task results (which may hold rendered e-mails with one-time links) are removed after this.

@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("MADOGUCHI_ENV", "development")
 
-from .base import *  # noqa: E402,F403
-from .base import TASKS as _TASKS  # noqa: E402,F401
+from .base import *  # noqa: F403
+from .base import TASKS as _TASKS  # noqa: F401
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

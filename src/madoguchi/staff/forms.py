@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.forms import EMAIL_MESSAGES
 from madoguchi.accounts.models import Role
-from madoguchi.core.forms import JapaneseDateField, PhoneNumberField, PostalCodeField, StyledFormMixin
+from madoguchi.core.forms import JapaneseDateField, PhoneNumberField, PostalCodeField
 from madoguchi.core.models import Department, Municipality
 
 
-class DepartmentForm(StyledFormMixin, forms.ModelForm):
+class DepartmentForm(forms.ModelForm):
     phone = PhoneNumberField(label=_("電話番号"), required=False)
 
     class Meta:
@@ -39,12 +39,17 @@ def _department_field(municipality: Municipality, required: bool) -> forms.Model
     )
 
 
-class StaffMemberAddForm(StyledFormMixin, forms.Form):
+class StaffMemberAddForm(forms.Form):
     email = forms.EmailField(label=_("メールアドレス"), error_messages=EMAIL_MESSAGES)
-    family_name = forms.CharField(label=_("姓"), max_length=50, error_messages={"required": _("姓を入力してください。")})
+    family_name = forms.CharField(
+        label=_("姓"), max_length=50, error_messages={"required": _("姓を入力してください。")}
+    )
     given_name = forms.CharField(label=_("名"), max_length=50, error_messages={"required": _("名を入力してください。")})
     role = forms.ChoiceField(
-        label=_("役割"), choices=Role.choices, widget=forms.RadioSelect, error_messages={"required": _("役割を選んでください。")}
+        label=_("役割"),
+        choices=Role.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("役割を選んでください。")},
     )
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):
@@ -54,12 +59,16 @@ class StaffMemberAddForm(StyledFormMixin, forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # An invalid choice already has its own message; "required" would only repeat it.
-        if cleaned.get("role") == Role.DEPARTMENT_STAFF and not cleaned.get("department") and "department" not in self.errors:
+        if (
+            cleaned.get("role") == Role.DEPARTMENT_STAFF
+            and not cleaned.get("department")
+            and "department" not in self.errors
+        ):
             self.add_error("department", _("担当課職員には課を指定してください。"))
         return cleaned
 
 
-class StaffMembershipEditForm(StyledFormMixin, forms.Form):
+class StaffMembershipEditForm(forms.Form):
     is_active = forms.BooleanField(label=_("この役割を有効にする"), required=False)
 
     def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):
@@ -67,7 +76,7 @@ class StaffMembershipEditForm(StyledFormMixin, forms.Form):
         self.fields["department"] = _department_field(municipality, required=False)
 
 
-class MunicipalitySettingsForm(StyledFormMixin, forms.ModelForm):
+class MunicipalitySettingsForm(forms.ModelForm):
     contact_phone = PhoneNumberField(label=_("電話番号"), required=False)
     website = forms.URLField(
         label=_("ウェブサイト"),
@@ -103,7 +112,7 @@ class MunicipalitySettingsForm(StyledFormMixin, forms.ModelForm):
         return value
 
 
-class AuditSearchForm(StyledFormMixin, forms.Form):
+class AuditSearchForm(forms.Form):
     date_from = JapaneseDateField(label=_("開始日"), required=False, help_text="")
     date_to = JapaneseDateField(label=_("終了日"), required=False, help_text="")
     actor = forms.CharField(label=_("操作者"), required=False, max_length=254)
@@ -118,7 +127,7 @@ class AuditSearchForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-class ResidentSearchForm(StyledFormMixin, forms.Form):
+class ResidentSearchForm(forms.Form):
     q = forms.CharField(
         label=_("氏名・フリガナ・電話番号・メールアドレス"),
         required=False,

@@ -97,7 +97,9 @@ def user_add(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, _("職員の役割を登録しました。新しい職員にはパスワード設定の案内メールを送りました。"))
+            messages.success(
+                request, _("職員の役割を登録しました。新しい職員にはパスワード設定の案内メールを送りました。")
+            )
             return _redirect("staff:users", request)
     return render(request, "staff/user_add.html", {"form": form})
 
@@ -145,7 +147,9 @@ def department_edit(request: HttpRequest, department_id: str | None = None) -> H
         data = {name: form.cleaned_data[name] for name in DepartmentForm.Meta.fields}
         try:
             if department is None:
-                core_services.department_create(municipality=municipality, actor=request.user, data=data, request=request)
+                core_services.department_create(
+                    municipality=municipality, actor=request.user, data=data, request=request
+                )
             else:
                 core_services.department_update(department=department, actor=request.user, data=data, request=request)
         except ServiceError as error:
@@ -172,7 +176,9 @@ def modules(request: HttpRequest) -> HttpResponse:
                     try:
                         settings_values[spec.key] = int(raw)
                     except ValueError:
-                        errors[f"{manifest.key}__{spec.key}"] = _("%(label)sは半角数字で入力してください。") % {"label": spec.label}
+                        errors[f"{manifest.key}__{spec.key}"] = _("%(label)sは半角数字で入力してください。") % {
+                            "label": spec.label
+                        }
                 else:
                     settings_values[spec.key] = raw.strip()[:500]
             if errors:
@@ -208,7 +214,9 @@ def modules(request: HttpRequest) -> HttpResponse:
         )
         rows.append({"manifest": manifest, "enabled": enabled, "settings": settings_rows})
     error_items = [{"href": f"#id_{key}", "message": message} for key, message in errors.items()]
-    return render(request, "staff/modules.html", {"rows": rows, "error_items": error_items}, status=400 if errors else 200)
+    return render(
+        request, "staff/modules.html", {"rows": rows, "error_items": error_items}, status=400 if errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -234,7 +242,9 @@ def municipality_settings(request: HttpRequest) -> HttpResponse:
 def audit(request: HttpRequest) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     form = AuditSearchForm(request.GET or None)
-    events = audit_selectors.audit_event_search(municipality=municipality, **(form.cleaned_data if form.is_valid() else {}))
+    events = audit_selectors.audit_event_search(
+        municipality=municipality, **(form.cleaned_data if form.is_valid() else {})
+    )
     if form.is_bound and not form.is_valid():
         events = events.none()
     page, querystring = _page(request, events)

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandParser
 def openapi_document() -> str:
     from madoguchi.api import api
 
-    return json.dumps(api.get_openapi_schema(path_prefix="/api/v1"), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return (
+        json.dumps(api.get_openapi_schema(path_prefix="/api/v1"), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    )
 
 
 class Command(BaseCommand):

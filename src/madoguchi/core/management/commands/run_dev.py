@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, port: int, host: str, **options: Any) -> None:
         if settings.IS_PRODUCTION:
-            raise CommandError("run_dev is for development; run gunicorn and db_worker in production (docs/operations.md).")
+            raise CommandError(
+                "run_dev is for development; run gunicorn and db_worker in production (docs/operations.md)."
+            )
         from madoguchi.demo.data import print_demo_logins
 
         print_demo_logins(self.stdout)
@@ -29,8 +31,8 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # `kill` (SIGTERM) stops both children just like Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
-        web = subprocess.Popen([python, "-m", "madoguchi", "runserver", f"{host}:{port}"], env=env)
-        worker = subprocess.Popen([python, "-m", "madoguchi", "db_worker", "--interval", "1"], env=env)
+        web = subprocess.Popen([python, "-m", "madoguchi", "runserver", f"{host}:{port}"], env=env)  # noqa: S603 (own interpreter)
+        worker = subprocess.Popen([python, "-m", "madoguchi", "db_worker", "--interval", "1"], env=env)  # noqa: S603
         self.stdout.write(self.style.SUCCESS(f"Madoguchi: http://{host}:{port}/  (Ctrl-C stops server and worker)"))
         try:
             while web.poll() is None and worker.poll() is None:
