@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -53,7 +54,7 @@ def resident_get(municipality: Municipality, user_public_id: str) -> Profile:
             .filter(home_municipality=municipality, user__public_id=user_public_id)
             .first()
         )
-    except (ValueError, Exception) as exc:  # malformed UUID
+    except (ValueError, ValidationError) as exc:  # a malformed UUID is simply not found
         raise Http404 from exc
     if profile is None:
         raise Http404

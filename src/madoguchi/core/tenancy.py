@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -18,8 +19,12 @@ from .models import RESERVED_SLUGS, Municipality, MunicipalityHost
 M = TypeVar("M", bound=Model)
 
 
+_SLUG_SHAPE = re.compile(r"[a-z][a-z0-9-]{1,39}")
+
+
 def municipality_for_slug(slug: str) -> Municipality | None:
-    if not slug or slug in RESERVED_SLUGS:
+    # Anything that cannot be a slug (NUL bytes, which PostgreSQL refuses outright, included) is just unknown.
+    if not slug or slug in RESERVED_SLUGS or not _SLUG_SHAPE.fullmatch(slug):
         return None
     return Municipality.objects.filter(slug=slug, is_active=True).first()
 
