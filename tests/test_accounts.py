@@ -332,7 +332,8 @@ def test_client_address_behind_one_trusted_proxy_is_the_last_hop():
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
     assert client_ip(request) == "203.0.113.9"  # the forged left entry is ignored
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
-    assert client_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR="not-an-ip", REMOTE_ADDR="10.0.0.2")) is None
+    # A malformed entry falls back to the connecting address rather than pooling clients as "unknown".
+    assert client_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR="not-an-ip", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
 
 
 def test_without_trusted_proxies_forwarded_headers_are_ignored():

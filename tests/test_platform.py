@@ -247,3 +247,15 @@ def test_swagger_assets_come_from_the_package(client, db):
     page = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.django_db
+def test_renaming_a_custom_host_stops_serving_the_old_name_at_once(client, city_a):
+    from madoguchi.core.models import MunicipalityHost
+
+    mapping = MunicipalityHost.objects.create(municipality=city_a, host="old.city-a.example.jp")
+    assert client.get("/", HTTP_HOST="old.city-a.example.jp")["Location"] == "/city-a/"  # now cached
+    mapping.host = "new.city-a.example.jp"
+    mapping.save()
+    assert client.get("/", HTTP_HOST="old.city-a.example.jp").status_code == 200  # the platform root again
+    assert client.get("/", HTTP_HOST="new.city-a.example.jp")["Location"] == "/city-a/"

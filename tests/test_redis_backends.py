@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,15 +21,16 @@ REDIS_URL = os.environ.get("MADOGUCHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/1
 
 
 def _redis_answers() -> bool:
+    parsed = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _redis_answers(), reason="no Redis at 127.0.0.1:6379")
+pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis answers at {REDIS_URL}")
 
 
 @pytest.fixture
@@ -55,8 +57,7 @@ def run(env: dict[str, str], *args: str) -> str:
 
 
 def test_tasks_run_on_the_rq_backend(redis_env):
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**redis_env, "RQ_TEST_QUEUE": queue}
+    env = redis_env
     task_id = run(
         env,
         "shell",

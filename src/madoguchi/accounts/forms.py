@@ -156,6 +156,25 @@ class LanguageForm(forms.Form):
 
 
 class MadoguchiPasswordResetForm(PasswordResetForm):
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        """Through the task queue like every other e-mail (one recipient, retried by the worker)."""
+        from django.db import transaction
+        from django.template.loader import render_to_string
+
+        from madoguchi.core.email import send_email_task
+
+        subject = " ".join(render_to_string(subject_template_name, context).split())
+        body = render_to_string(email_template_name, context)
+        transaction.on_commit(lambda: send_email_task.enqueue(to=to_email, subject=subject, body=body))
+
     def get_users(self, email: str) -> Iterator[Any]:
         """Active accounts with this address, including those that never set a password (invited staff,
         residents who signed up through an identity provider): the e-mailed link proves the address."""

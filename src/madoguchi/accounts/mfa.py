@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import time
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
+
+from madoguchi.core.encryption import SecretBox
 
 TOTP_PERIOD = 30
 # Accept the previous and next 30 s step as well: phone clocks drift.
@@ -18,10 +17,7 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or typed from paper
 
 
-def _fernet() -> Fernet:
-    material = getattr(settings, "MFA_ENCRYPTION_KEY", "") or settings.SECRET_KEY
-    key = base64.urlsafe_b64encode(hashlib.sha256(f"madoguchi-totp:{material}".encode()).digest())
-    return Fernet(key)
+_BOX = SecretBox("madoguchi-totp")
 
 
 def new_secret() -> str:
@@ -29,14 +25,12 @@ def new_secret() -> str:
 
 
 def encrypt_secret(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return _BOX.encrypt(secret)
 
 
 def decrypt_secret(token: str) -> str:
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken as exc:  # the key changed: the device must be enrolled again
-        raise ValueError("TOTP secret cannot be decrypted with the current key.") from exc
+    """Raises SecretUnreadable (a ValueError) when no configured key opens it: enrol the device again."""
+    return _BOX.decrypt(token)
 
 
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:

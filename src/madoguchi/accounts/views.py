@@ -159,9 +159,10 @@ def resend_verification_view(request: HttpRequest) -> HttpResponse:
 
     email = (request.POST.get("email") or "").strip()
     user = User.objects.filter(email__iexact=email, email_verified_at__isnull=True, is_active=True).first()
-    if user is not None and not throttling.is_locked_out(email, client_ip(request)):
+    ip = client_ip(request)
+    if user is not None and not throttling.is_locked_out(email, ip):
         services.send_verification_email(user=user, request=request)
-        throttling.record_failure(email, None)  # counts toward the limit, so the link cannot be used to spam
+        throttling.record_failure(email, ip)  # counts toward the limit, so the link cannot be used to spam
     messages.info(request, _("確認が済んでいないアカウントであれば、確認用のメールを送りました。"))
     return redirect("accounts:login")
 

@@ -46,7 +46,8 @@ def client_ip(request: HttpRequest | None) -> str | None:
             try:
                 ipaddress.ip_address(candidate)
             except ValueError:
-                return None
+                # A malformed header must not pool unrelated clients under one "unknown" address.
+                return request.META.get("REMOTE_ADDR") or None
             return candidate
     return request.META.get("REMOTE_ADDR") or None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.functional import Promise
 
 
@@ -22,6 +23,22 @@ class ServiceError(Exception):
     def as_dict(self) -> dict[str, Any]:
         fields = {self.field: [str(self.message)]} if self.field else {}
         return error_body(self.code, str(self.message), fields)
+
+
+def service_error_from_validation(exc: ValidationError) -> ServiceError:
+    """The first problem of a model's full_clean(), as a ServiceError at the field it concerns."""
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        return ServiceError("invalid", errors[0].messages[0], field=None if field == NON_FIELD_ERRORS else field)
+    return ServiceError("invalid", exc.messages[0])
+
+
+def full_clean_or_refuse(instance: Any) -> None:
+    """Validate a model instance (fields and database constraints) or raise a ServiceError."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise service_error_from_validation(exc) from exc
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:

@@ -119,18 +119,23 @@ class MunicipalityHost(models.Model):
         return self.host
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        previous = (
+            MunicipalityHost.objects.filter(pk=self.pk).values_list("host", flat=True).first() if self.pk else None
+        )
         super().save(*args, **kwargs)
-        self.forget_cached_lookup()
+        self.forget_cached_lookup(self.host, previous)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         result = super().delete(*args, **kwargs)
-        self.forget_cached_lookup()
+        self.forget_cached_lookup(self.host)
         return result
 
-    def forget_cached_lookup(self) -> None:
+    @staticmethod
+    def forget_cached_lookup(*hosts: str | None) -> None:
+        """Drop cached host→municipality answers (tenancy.municipality_for_host) for these names."""
         from django.core.cache import cache
 
-        cache.delete(f"madoguchi:host:{self.host.lower()}")
+        cache.delete_many([f"madoguchi:host:{host.lower()}" for host in hosts if host])
 
 
 class MunicipalityOwned(models.Model):

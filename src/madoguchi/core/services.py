@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.audit.services import audit_record
 
-from .errors import ServiceError
+from .errors import ServiceError, full_clean_or_refuse, service_error_from_validation
 from .models import Department, ModuleActivation, Municipality
 from .registry import registry
 
@@ -93,17 +93,15 @@ def department_update(
 
 
 def _validation_to_service_error(exc: ValidationError) -> ServiceError:
-    if hasattr(exc, "error_dict"):
-        field, errors = next(iter(exc.error_dict.items()))
-        message = errors[0].messages[0] if errors else str(exc)
-        if field == "__all__" and "slug" in message.lower():
+    """Department rule breaches: the per-municipality unique constraints come back without a field."""
+    error = service_error_from_validation(exc)
+    if error.field is None:
+        if "slug" in str(error.message).lower():
             return ServiceError(
                 "duplicate", _("この識別名はすでに使われています。別の識別名にしてください。"), field="slug"
             )
-        if field == "__all__":
-            return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
-        return ServiceError("invalid", message, field=field)
-    return ServiceError("invalid", exc.messages[0])
+        return ServiceError("duplicate", _("同じ名前の課がすでにあります。別の名前にしてください。"), field="name")
+    return error
 
 
 @transaction.atomic
@@ -168,11 +166,7 @@ def municipality_settings_update(
     changed = sorted(k for k in MUNICIPALITY_SETTING_FIELDS if k in data and getattr(locked, k) != data[k])
     for key in changed:
         setattr(locked, key, data[key])
-    try:
-        locked.full_clean()
-    except ValidationError as exc:
-        field, errors = next(iter(exc.error_dict.items()))
-        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    full_clean_or_refuse(locked)
     locked.save()
     if changed:
         audit_record(

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from madoguchi.audit.services import audit_record
-from madoguchi.core.errors import ServiceError
+from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.models import Municipality
 
 from .models import Notice
@@ -34,11 +33,7 @@ def notice_create(
     )
     if publish:
         notice.published_at = timezone.now()
-    try:
-        notice.full_clean()
-    except ValidationError as exc:
-        field, errors = next(iter(exc.error_dict.items()))
-        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    full_clean_or_refuse(notice)
     notice.save()
     audit_record(
         action="notice.created",
@@ -67,11 +62,7 @@ def notice_update(
     elif not publish and was_published:
         notice.published_at = None
         changed.append("published_at")
-    try:
-        notice.full_clean()
-    except ValidationError as exc:
-        field, errors = next(iter(exc.error_dict.items()))
-        raise ServiceError("invalid", errors[0].messages[0], field=field) from exc
+    full_clean_or_refuse(notice)
     notice.save()
     if changed:
         audit_record(

@@ -9,6 +9,7 @@ from madoguchi.accounts.forms import EMAIL_MESSAGES
 from madoguchi.accounts.models import Role
 from madoguchi.core.forms import JapaneseDateField, PhoneNumberField, PostalCodeField
 from madoguchi.core.models import Department, Municipality
+from madoguchi.core.services import MUNICIPALITY_SETTING_FIELDS
 
 
 class DepartmentForm(forms.ModelForm):
@@ -88,18 +89,7 @@ class MunicipalitySettingsForm(forms.ModelForm):
 
     class Meta:
         model = Municipality
-        fields = [
-            "contact_department",
-            "contact_phone",
-            "contact_email",
-            "postal_code",
-            "address",
-            "address_en",
-            "website",
-            "office_hours",
-            "office_hours_en",
-            "audit_retention_days",
-        ]
+        fields = list(MUNICIPALITY_SETTING_FIELDS)
 
     def clean_audit_retention_days(self) -> int:
         from django.conf import settings
