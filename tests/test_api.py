@@ -9,7 +9,7 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from madoguchi.accounts.models import Role
-from madoguchi.core.models import IdempotencyRecord
+from madoguchi.core.models import Department, IdempotencyRecord
 from madoguchi.notices.models import Notice
 
 from .factories import make_department, make_staff, staff_client
@@ -56,14 +56,27 @@ def _notice_count(municipality) -> int:
         return Notice.objects.filter(municipality=municipality).count()
 
 
+def _department_staff(municipality):
+    """A 市民課 staff member (department staff post notices for their own 課)."""
+    with scopes_disabled():
+        department = Department.objects.filter(municipality=municipality, slug="shimin").first()
+    department = department or make_department(municipality, slug="shimin", name="市民課")
+    return make_staff(municipality, Role.DEPARTMENT_STAFF, department=department)
+
+
 def _notice_payload(**overrides):
-    payload = {"title": "断水のお知らせ", "body": "明日9時から断水します。", "importance": "important"}
+    payload = {
+        "title": "断水のお知らせ",
+        "body": "明日9時から断水します。",
+        "importance": "important",
+        "department": "shimin",
+    }
     payload.update(overrides)
     return payload
 
 
 def test_staff_create_notice_requires_session_with_mfa(city_a):
-    staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    staff = _department_staff(city_a)
     anonymous = Client().post(
         "/api/v1/municipalities/city-a/notices", _notice_payload(), content_type="application/json"
     )
@@ -85,7 +98,7 @@ def test_staff_without_permission_is_refused(city_a):
 
 
 def test_validation_errors_name_the_field(city_a):
-    staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    staff = _department_staff(city_a)
     response = staff_client(staff).post(
         "/api/v1/municipalities/city-a/notices",
         _notice_payload(title="", importance="shouting"),
@@ -98,7 +111,7 @@ def test_validation_errors_name_the_field(city_a):
 
 
 def test_idempotency_key_replay_returns_the_first_result(city_a):
-    staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    staff = _department_staff(city_a)
     client = staff_client(staff)
     first = client.post(
         "/api/v1/municipalities/city-a/notices",
@@ -130,8 +143,8 @@ def test_idempotency_key_replay_returns_the_first_result(city_a):
 
 
 def test_idempotency_keys_are_per_caller(city_a):
-    one = make_staff(city_a, Role.DEPARTMENT_STAFF)
-    two = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    one = _department_staff(city_a)
+    two = _department_staff(city_a)
     for user in (one, two):
         response = staff_client(user).post(
             "/api/v1/municipalities/city-a/notices",
@@ -146,7 +159,7 @@ def test_idempotency_keys_are_per_caller(city_a):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replays_create_exactly_one_record(city_a):
     """Eight parallel connections send the same Idempotency-Key at once: one notice, eight equal answers."""
-    staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    staff = _department_staff(city_a)
     session_cookie = staff_client(staff).cookies
     workers = 8
     barrier = threading.Barrier(workers)
@@ -182,7 +195,7 @@ def test_concurrent_replays_create_exactly_one_record(city_a):
 
 
 def test_malformed_json_gets_the_error_shape(city_a):
-    staff = make_staff(city_a, Role.DEPARTMENT_STAFF)
+    staff = _department_staff(city_a)
     response = staff_client(staff).post(
         "/api/v1/municipalities/city-a/notices", "{not json", content_type="application/json"
     )
@@ -204,3 +217,20 @@ def test_api_docs_page_is_served(client):
     assert client.get("/api/v1/docs").status_code == 200
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/municipalities" in schema["paths"]
+
+
+def test_department_staff_post_only_for_their_own_department(city_a):
+    staff = _department_staff(city_a)
+    make_department(city_a, slug="zeimu", name="税務課")
+    client = staff_client(staff)
+    other = client.post(
+        "/api/v1/municipalities/city-a/notices", _notice_payload(department="zeimu"), content_type="application/json"
+    )
+    assert other.status_code == 400 and other.json()["error"]["fields"] == {
+        "department": ["担当している課を選んでください。"]
+    }
+    none = client.post(
+        "/api/v1/municipalities/city-a/notices", _notice_payload(department=None), content_type="application/json"
+    )
+    assert none.status_code == 400 and none.json()["error"]["code"] == "department_not_yours"
+    assert _notice_count(city_a) == 0

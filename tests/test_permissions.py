@@ -68,11 +68,16 @@ def _site(municipality: Municipality) -> Site:
         notice = notice_services.notice_create(
             municipality=municipality,
             actor=author,
-            data={"title": "既存のお知らせ", "body": "本文"},
+            data={"title": "既存のお知らせ", "body": "本文", "department": department},
             publish=True,
             request=None,
         )
     return Site(municipality, department, target, resident, notice)
+
+
+def _staff(site: Site, role: str) -> User:
+    """A staff member of the site; department staff work in the site's 課 (which owns the site's notice)."""
+    return make_staff(site.municipality, role, department=site.department if role == Role.DEPARTMENT_STAFF else None)
 
 
 @pytest.fixture
@@ -109,7 +114,8 @@ class Screen:
     def send(self, client: Client, site: Site):  # type: ignore[no-untyped-def]
         if self.method == "GET":
             return client.get(self.url(site))
-        return client.post(self.url(site), self.data or {})
+        data = {key: value.format(department_pk=site.department.pk) for key, value in (self.data or {}).items()}
+        return client.post(self.url(site), data)
 
 
 def _membership_added(site: Site) -> bool:
@@ -152,7 +158,8 @@ def _notice_edited(site: Site) -> bool:
         return Notice.objects.get(pk=site.notice.pk).title == "改題"
 
 
-NOTICE_FORM = {"body": "本文", "importance": "normal", "publish": "on"}
+# Notices belong to the site's 課: department staff manage their own 課's notices (the site's, in these tests).
+NOTICE_FORM = {"body": "本文", "importance": "normal", "publish": "on", "department": "{department_pk}"}
 
 SCREENS = [
     Screen("dashboard", "GET", "/{slug}/staff/", Perm.DASHBOARD),
@@ -281,7 +288,7 @@ def test_default_is_deny_for_an_unknown_role(site):
 @pytest.mark.parametrize("screen", SCREENS, ids=SCREEN_IDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_role_can_do_exactly_its_actions(role, screen, site):
-    client = staff_client(make_staff(site.municipality, role))
+    client = staff_client(_staff(site, role))
     response = screen.send(client, site)
     if screen.permission in ROLE_PERMISSIONS[role]:
         _assert_allowed(screen, site, response)
@@ -293,7 +300,7 @@ def test_role_can_do_exactly_its_actions(role, screen, site):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_staff_navigation_offers_exactly_the_permitted_screens(role, site):
-    client = staff_client(make_staff(site.municipality, role))
+    client = staff_client(_staff(site, role))
     body = client.get(f"/{site.slug}/staff/").content.decode()
     granted = ROLE_PERMISSIONS[role]
     links = {
@@ -427,7 +434,7 @@ def test_admin_of_another_municipality_gets_404(screen, site, site_b):
 def _api_create(client: Client, site: Site, title: str = "API権限テスト"):  # type: ignore[no-untyped-def]
     return client.post(
         f"/api/v1/municipalities/{site.slug}/notices",
-        data=json.dumps({"title": title, "body": "本文"}),
+        data=json.dumps({"title": title, "body": "本文", "department": site.department.slug}),
         content_type="application/json",
     )
 
@@ -447,7 +454,7 @@ def _assert_api_error(response, status: int, code: str) -> None:  # type: ignore
 
 @pytest.mark.parametrize("role", ROLES)
 def test_api_notice_create_follows_the_matrix(role, site):
-    response = _api_create(staff_client(make_staff(site.municipality, role)), site)
+    response = _api_create(staff_client(_staff(site, role)), site)
     if Perm.NOTICES_MANAGE in ROLE_PERMISSIONS[role]:
         assert response.status_code == 201
         assert response.json()["title"] == "API権限テスト"

@@ -10,6 +10,8 @@ from django_scopes import scopes_disabled
 from .models import Role, StaffMembership
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from madoguchi.core.models import Municipality
 
     from .models import User
@@ -65,6 +67,19 @@ def permissions_for(user: User, municipality: Municipality) -> frozenset[str]:
             granted |= ROLE_PERMISSIONS.get(role, frozenset())
         cache[municipality.pk] = frozenset(granted)
     return cache[municipality.pk]
+
+
+def department_scope(user: User | AnonymousUser | None, municipality: Municipality) -> frozenset[int] | None:
+    """The departments whose records this person may manage here: None means every department (platform and
+    municipality admins, and system actions without a user); department staff get their own 課 only."""
+    if user is None or not user.is_authenticated or user.is_platform_admin:
+        return None
+    memberships = StaffMembership.objects.filter(municipality=municipality, user=user, is_active=True)
+    if memberships.filter(role=Role.MUNICIPALITY_ADMIN).exists():
+        return None
+    return frozenset(
+        memberships.filter(role=Role.DEPARTMENT_STAFF, department__isnull=False).values_list("department_id", flat=True)
+    )
 
 
 def has_permission(user: User, municipality: Municipality, permission: str) -> bool:

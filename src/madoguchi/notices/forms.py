@@ -30,13 +30,20 @@ class NoticeForm(forms.ModelForm):
             },
         }
 
-    def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):
+    def __init__(self, *args: Any, municipality: Municipality, departments: frozenset[int] | None, **kwargs: Any):
+        """`departments`: the 課 the author manages (None: any, and the department is optional)."""
         super().__init__(*args, **kwargs)
+        choices = Department.objects.filter(municipality=municipality, is_active=True).order_by("name")
+        if departments is not None:
+            choices = choices.filter(pk__in=departments)
         self.fields["department"] = forms.ModelChoiceField(
-            queryset=Department.objects.filter(municipality=municipality, is_active=True).order_by("name"),
-            required=False,
+            queryset=choices,
+            required=departments is not None,
             label=_("担当課"),
-            empty_label=_("（指定しない）"),
-            error_messages={"invalid_choice": _("課を選び直してください。")},
+            empty_label=_("（指定しない）") if departments is None else _("（課を選んでください）"),
+            error_messages={
+                "invalid_choice": _("課を選び直してください。"),
+                "required": _("担当している課を選んでください。"),
+            },
         )
         self.order_fields(["title", "body", "importance", "department", "title_en", "body_en", "publish"])

@@ -5,7 +5,9 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from madoguchi.accounts.permissions import department_scope
 from madoguchi.audit.services import audit_record
 from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.models import Municipality
@@ -15,19 +17,22 @@ from .models import Notice
 EDITABLE_FIELDS = ("title", "title_en", "body", "body_en", "importance", "department")
 
 
-def _check_department(municipality: Municipality, data: dict[str, Any]) -> None:
+def _check_department(municipality: Municipality, actor: Any, data: dict[str, Any]) -> None:
+    """The department must be this municipality's, and one the actor manages (department staff post for their
+    own 課 only; admins for any or none)."""
     department = data.get("department")
     if department is not None and department.municipality_id != municipality.pk:
-        from django.utils.translation import gettext_lazy as _
-
         raise ServiceError("department_invalid", _("課を選び直してください。"), field="department")
+    allowed = department_scope(actor, municipality)
+    if allowed is not None and (department is None or department.pk not in allowed):
+        raise ServiceError("department_not_yours", _("担当している課を選んでください。"), field="department")
 
 
 @transaction.atomic
 def notice_create(
     *, municipality: Municipality, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None
 ) -> Notice:
-    _check_department(municipality, data)
+    _check_department(municipality, actor, data)
     notice = Notice(
         municipality=municipality, created_by=actor, **{k: data.get(k) for k in EDITABLE_FIELDS if k in data}
     )
@@ -51,7 +56,7 @@ def notice_create(
 def notice_update(
     *, notice: Notice, actor: Any, data: dict[str, Any], publish: bool, request: HttpRequest | None
 ) -> Notice:
-    _check_department(notice.municipality, data)
+    _check_department(notice.municipality, actor, data)
     changed = sorted(k for k in EDITABLE_FIELDS if k in data and getattr(notice, k) != data[k])
     for key in changed:
         setattr(notice, key, data[key])

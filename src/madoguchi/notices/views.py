@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from madoguchi.accounts.permissions import Perm
+from madoguchi.accounts.permissions import Perm, department_scope
 from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.core.selectors import module_settings
 from madoguchi.core.tenancy import municipality_view
@@ -26,7 +26,8 @@ def home_section(request: HttpRequest) -> str:
     municipality = request.municipality  # type: ignore[attr-defined]
     count = module_settings(municipality, "notices").get("home_count", HOME_NOTICE_COUNT)
     notices = list(selectors.notice_list_published(municipality)[:count])
-    return render_to_string("notices/home_section.html", {"notices": notices}, request=request)
+    # Rendered without the request: the page's context processors already ran once for the whole page.
+    return render_to_string("notices/home_section.html", {"notices": notices, "municipality": municipality})
 
 
 @require_GET
@@ -49,7 +50,8 @@ def notice_detail(request: HttpRequest, notice_id: str) -> HttpResponse:
 @staff_view(Perm.NOTICES_MANAGE)
 @module_required
 def staff_notice_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notice_list_for_staff(request.municipality), 50).get_page(request.GET.get("page"))  # type: ignore[attr-defined]
+    notices = selectors.notice_list_for_staff(request.municipality, request.user)  # type: ignore[attr-defined]
+    page = Paginator(notices, 50).get_page(request.GET.get("page"))
     return render(request, "notices/staff_list.html", {"page_obj": page, "querystring_without_page": ""})
 
 
@@ -58,13 +60,14 @@ def staff_notice_list(request: HttpRequest) -> HttpResponse:
 @module_required
 def staff_notice_edit(request: HttpRequest, notice_id: str | None = None) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
-    notice = selectors.notice_get_for_staff(municipality, notice_id) if notice_id else None
+    notice = selectors.notice_get_for_staff(municipality, request.user, notice_id) if notice_id else None
     initial = {"publish": notice.published_at is not None} if notice else {"publish": True}
     form = NoticeForm(
         request.POST or None,
         instance=notice if request.method == "GET" else None,
         initial={**initial, "department": notice.department if notice else None},
         municipality=municipality,
+        departments=department_scope(request.user, municipality),
     )
     if request.method == "POST" and form.is_valid():
         data = {key: form.cleaned_data.get(key) for key in services.EDITABLE_FIELDS}
