@@ -4,6 +4,7 @@ import re
 
 import pyotp
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client, override_settings
 
@@ -351,3 +352,24 @@ def test_password_reset_reaches_accounts_that_never_set_a_password(client):
     assert not user.has_usable_password()
     client.post("/accounts/password/reset/", {"email": "invited@example.jp"})
     assert mail.outbox and mail.outbox[-1].to == ["invited@example.jp"]
+
+
+def _limits(**overrides):
+    return override_settings(RATE_LIMITS={**settings.RATE_LIMITS, **overrides})
+
+
+@_limits(signup=(2, 3600))
+def test_signup_is_rate_limited_per_address(client):
+    for n in range(2):
+        assert _signup(client, email=f"burst{n}@example.jp").status_code == 302
+    refused = _signup(client, email="burst-extra@example.jp")
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "しばらくたってからお試しください" in refused.content.decode()
+    assert not User.objects.filter(email="burst-extra@example.jp").exists()
+    assert client.get("/accounts/signup/").status_code == 200  # reading the form is never limited
+
+
+@_limits(password_reset=(1, 3600))
+def test_password_reset_is_rate_limited(client):
+    assert client.post("/accounts/password/reset/", {"email": "a@example.jp"}).status_code == 302
+    assert client.post("/accounts/password/reset/", {"email": "b@example.jp"}).status_code == 429

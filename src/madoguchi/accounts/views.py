@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.audit.services import client_ip
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.ratelimit import rate_limit
 
 from . import mfa, services, throttling
 from .forms import (
@@ -114,6 +116,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password1", "password2")
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("signup")
 def signup_view(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
@@ -154,6 +157,7 @@ def verify_email_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("verification_email")
 def resend_verification_view(request: HttpRequest) -> HttpResponse:
     from .models import User
 
@@ -269,6 +273,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@method_decorator(rate_limit("password_reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = MadoguchiPasswordResetForm
     template_name = "accounts/password_reset.html"

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.ratelimit import rate_limit
 from madoguchi.core.tenancy import municipality_view
 
 from . import oidc, selectors, services
@@ -31,6 +32,7 @@ def _start_url(request: HttpRequest, provider_slug: str) -> str:
 @never_cache
 @require_GET
 @municipality_view
+@rate_limit("identity_start", methods=("GET",))
 def oidc_start(request: HttpRequest, provider_slug: str) -> HttpResponse:
     provider = selectors.provider_get_enabled(request.municipality, provider_slug)  # type: ignore[attr-defined]
     next_url = selectors.safe_next_url(request, request.GET.get("next"), _home(request))
@@ -83,6 +85,7 @@ def _expired_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @municipality_view
+@rate_limit("verification_email")
 def register_email(request: HttpRequest) -> HttpResponse:
     pending = _registration_or_restart(request)
     if pending is None:

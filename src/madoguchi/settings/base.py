@@ -190,6 +190,13 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "50"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
+# Public write endpoints: at most COUNT requests per client address per SECONDS (core.ratelimit).
+RATE_LIMITS = {
+    "signup": (10, 60 * 60),
+    "password_reset": (10, 60 * 60),
+    "verification_email": (10, 60 * 60),
+    "identity_start": (30, 10 * 60),
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
