@@ -25,8 +25,9 @@ from madoguchi.core.selectors import module_settings
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.notices import services as notice_services
 from madoguchi.notices.models import Notice
+from madoguchi.procedures.models import Procedure
 
-from .factories import make_department, make_platform_admin, make_staff, make_user, staff_client
+from .factories import enable_module, make_department, make_platform_admin, make_staff, make_user, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ class Site:
     target: StaffMembership  # a colleague whose role the user screens edit
     resident: User
     notice: Notice
+    procedure: Procedure
 
     @property
     def slug(self) -> str:
@@ -72,7 +74,18 @@ def _site(municipality: Municipality) -> Site:
             publish=True,
             request=None,
         )
-    return Site(municipality, department, target, resident, notice)
+        enable_module(municipality, "procedures")
+        procedure = Procedure.objects.create(
+            municipality=municipality,
+            slug="site-procedure",
+            name="既存の手続",
+            name_kana="きそんのてつづき",
+            summary="概要",
+            category="living",
+            department=department,
+            applicants=["self"],
+        )
+    return Site(municipality, department, target, resident, notice, procedure)
 
 
 def _staff(site: Site, role: str) -> User:
@@ -109,6 +122,7 @@ class Screen:
             department=site.department.public_id,
             resident=site.resident.public_id,
             notice=site.notice.public_id,
+            procedure=site.procedure.public_id,
         )
 
     def send(self, client: Client, site: Site):  # type: ignore[no-untyped-def]
@@ -151,6 +165,21 @@ def _settings_saved(site: Site) -> bool:
 def _notice_added(site: Site) -> bool:
     with scopes_disabled():
         return Notice.objects.filter(municipality=site.municipality, title="権限テスト").exists()
+
+
+def _procedure_added(site: Site) -> bool:
+    with scopes_disabled():
+        return Procedure.objects.filter(municipality=site.municipality, preset_key="juminhyo").exists()
+
+
+def _procedure_edited(site: Site) -> bool:
+    with scopes_disabled():
+        return Procedure.objects.get(pk=site.procedure.pk).name == "改名した手続"
+
+
+def _procedure_published(site: Site) -> bool:
+    with scopes_disabled():
+        return Procedure.objects.get(pk=site.procedure.pk).is_published
 
 
 def _notice_edited(site: Site) -> bool:
@@ -241,6 +270,45 @@ SCREENS = [
         Perm.NOTICES_MANAGE,
         {"title": "改題", **NOTICE_FORM},
         _notice_edited,
+    ),
+]
+SCREENS += [
+    Screen("procedures", "GET", "/{slug}/staff/procedures/", Perm.PROCEDURES_MANAGE),
+    Screen("procedure_presets", "GET", "/{slug}/staff/procedures/presets/", Perm.PROCEDURES_MANAGE),
+    Screen(
+        "procedure_presets_post",
+        "POST",
+        "/{slug}/staff/procedures/presets/",
+        Perm.PROCEDURES_MANAGE,
+        {"preset": "juminhyo", "department": "{department_pk}"},
+        _procedure_added,
+    ),
+    Screen("procedure_edit", "GET", "/{slug}/staff/procedures/{procedure}/", Perm.PROCEDURES_MANAGE),
+    Screen(
+        "procedure_edit_post",
+        "POST",
+        "/{slug}/staff/procedures/{procedure}/",
+        Perm.PROCEDURES_MANAGE,
+        {
+            "name": "改名した手続",
+            "name_kana": "かいめいしたてつづき",
+            "summary": "概要",
+            "category": "certificates",
+            "department": "{department_pk}",
+            "applicants": "self",
+            "identity_level": "account",
+            "channel": "both",
+            "processing_days": "3",
+        },
+        _procedure_edited,
+    ),
+    Screen(
+        "procedure_publish",
+        "POST",
+        "/{slug}/staff/procedures/{procedure}/publish/",
+        Perm.PROCEDURES_MANAGE,
+        {"publish": "1"},
+        _procedure_published,
     ),
 ]
 SCREEN_IDS = [s.name for s in SCREENS]

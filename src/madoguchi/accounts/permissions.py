@@ -27,6 +27,7 @@ class Perm:
     AUDIT_EXPORT = "audit.export"
     RESIDENTS_VIEW = "residents.view"
     NOTICES_MANAGE = "notices.manage"
+    PROCEDURES_MANAGE = "procedures.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -43,9 +44,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AUDIT_EXPORT,
             Perm.RESIDENTS_VIEW,
             Perm.NOTICES_MANAGE,
+            Perm.PROCEDURES_MANAGE,
         }
     ),
-    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE}),
+    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE}),
     Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
 }

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "madoguchi.audit",
     "madoguchi.staff",
     "madoguchi.notices",
+    "madoguchi.procedures",
     "madoguchi.demo",
 ]
 

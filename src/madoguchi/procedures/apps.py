@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProceduresConfig(AppConfig):
+    name = "madoguchi.procedures"
+    label = "procedures"
+    verbose_name = _("電子申請")
+
+    def ready(self) -> None:
+        from madoguchi.core.registry import registry
+
+        from .manifest import MANIFEST
+
+        registry.register(MANIFEST)

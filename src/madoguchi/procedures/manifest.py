@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.core.registry import ModuleManifest, NavEntry
+from madoguchi.core.selectors import module_is_enabled
+
+KEY = "procedures"
+
+
+def module_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """404 when the municipality has switched this module off."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not module_is_enabled(request.municipality, KEY):  # type: ignore[attr-defined]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _seed(municipality: Any) -> None:
+    from .demo import seed_procedures
+
+    seed_procedures(municipality)
+
+
+MANIFEST = ModuleManifest(
+    key=KEY,
+    name=_("電子申請"),
+    description=_(
+        "役所に行かずに、スマートフォンやパソコンから申請・届出ができます。手続ごとに必要なものや手数料も確認できます。"
+    ),
+    public_urls="madoguchi.procedures.urls",
+    staff_urls="madoguchi.procedures.staff_urls",
+    public_nav=(NavEntry(_("手続をさがす"), "procedures:catalogue"),),
+    staff_nav=(NavEntry(_("手続の管理"), "procedures_staff:list", "procedures.manage"),),
+    enabled_by_default=False,
+    demo_seeder=_seed,
+)

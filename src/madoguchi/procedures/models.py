@@ -1,0 +1,250 @@
+"""The procedure catalogue (手続の一覧): what a resident can apply for, what it costs and what to prepare."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from madoguchi.core.models import Department, MunicipalityOwned, slug_validator
+
+
+class Category(models.TextChoices):
+    CERTIFICATES = "certificates", _("証明書")
+    CHILDCARE = "childcare", _("子育て")
+    NURSING_CARE = "nursing_care", _("介護・福祉")
+    TAX = "tax", _("税金")
+    LIVING = "living", _("くらし・住まい")
+    ENVIRONMENT = "environment", _("ごみ・環境")
+    DISASTER = "disaster", _("防災・災害")
+    CULTURE = "culture", _("イベント・講座")
+    PETS = "pets", _("犬・ペット")
+    SURVEY = "survey", _("アンケート")
+
+
+class LifeEvent(models.TextChoices):
+    PREGNANCY = "pregnancy", _("妊娠")
+    BIRTH = "birth", _("出生・子育て")
+    MOVING = "moving", _("引越し")
+    MARRIAGE = "marriage", _("結婚・離婚")
+    CARE = "care", _("介護")
+    DEATH = "death", _("死亡・相続")
+    TAX = "tax", _("税金")
+    HOUSING = "housing", _("住まい")
+    GARBAGE = "garbage", _("ごみ")
+    PETS = "pets", _("犬・ペット")
+
+
+class Applicant(models.TextChoices):
+    SELF = "self", _("本人")
+    HOUSEHOLD = "household", _("同一世帯の方")
+    AGENT = "agent", _("代理人（委任状が必要）")
+
+
+class IdentityLevel(models.TextChoices):
+    NONE = "none", _("本人確認なし")
+    ACCOUNT = "account", _("アカウントでログイン")
+    MY_NUMBER_CARD = "my_number_card", _("マイナンバーカードで本人確認")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("オンラインのみ")
+    COUNTER = "counter", _("窓口のみ")
+    BOTH = "both", _("オンラインと窓口")
+
+
+class Delivery(models.TextChoices):
+    DOWNLOAD = "download", _("ダウンロード")
+    POST = "post", _("郵送")
+    COUNTER = "counter", _("窓口で受け取り")
+
+
+class Fee(MunicipalityOwned):
+    """One line of a municipality's fee table (手数料条例), e.g. 住民票の写し 300円 per copy."""
+
+    code = models.CharField(_("コード"), max_length=40, validators=[slug_validator])
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英語名"), max_length=150, blank=True)
+    amount = models.PositiveIntegerField(_("金額（円）"))
+    unit = models.CharField(_("単位"), max_length=20, default="1通")
+    unit_en = models.CharField(_("単位（英語）"), max_length=30, default="per copy")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("手数料")
+        verbose_name_plural = _("手数料")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "code"], name="fee_code_unique_per_municipality"),
+            models.CheckConstraint(condition=models.Q(amount__lte=1_000_000), name="fee_amount_reasonable"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.amount}円"
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+
+    @property
+    def display_unit(self) -> str:
+        return self.unit_en if (get_language() or "ja").startswith("en") and self.unit_en else self.unit
+
+
+class Procedure(MunicipalityOwned):
+    """A procedure (申請・届出) a municipality offers, with everything a resident needs to know before starting."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.CharField(_("URL名"), max_length=60, validators=[slug_validator])
+    preset_key = models.CharField(_("ひな形"), max_length=60, blank=True)
+    name = models.CharField(_("手続名"), max_length=120)
+    name_kana = models.CharField(_("手続名（かな）"), max_length=240)
+    name_en = models.CharField(_("英語名"), max_length=200, blank=True)
+    summary = models.TextField(_("概要"), max_length=2000)
+    summary_en = models.TextField(_("概要（英語）"), max_length=3000, blank=True)
+    category = models.CharField(_("分類"), max_length=20, choices=Category.choices)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("担当課")
+    )
+    legal_basis = models.CharField(_("根拠法令"), max_length=300, blank=True)
+    applicants = models.JSONField(_("申請できる方"), default=list)
+    identity_level = models.CharField(
+        _("本人確認"), max_length=20, choices=IdentityLevel.choices, default=IdentityLevel.ACCOUNT
+    )
+    channel = models.CharField(_("申請方法"), max_length=10, choices=Channel.choices, default=Channel.BOTH)
+    delivery_methods = models.JSONField(_("結果の受け取り方"), default=list, blank=True)
+    fees = models.ManyToManyField(Fee, blank=True, related_name="procedures", verbose_name=_("手数料"))
+    processing_days = models.PositiveSmallIntegerField(_("標準処理日数"), default=0)
+    preparation = models.TextField(_("用意するもの"), max_length=2000, blank=True)
+    preparation_en = models.TextField(_("用意するもの（英語）"), max_length=3000, blank=True)
+    is_published = models.BooleanField(_("公開"), default=False)
+    # Name, kana, summary and English name folded (NFKC, katakana→hiragana, lower case) for partial-word search.
+    search_text = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        ordering = ["name_kana"]
+        verbose_name = _("手続")
+        verbose_name_plural = _("手続")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "slug"], name="procedure_slug_unique_per_municipality"),
+            models.UniqueConstraint(
+                fields=["municipality", "preset_key"],
+                condition=~models.Q(preset_key=""),
+                name="procedure_preset_once_per_municipality",
+            ),
+            models.CheckConstraint(condition=models.Q(processing_days__lte=365), name="procedure_processing_days_max"),
+        ]
+        indexes = [models.Index(fields=["municipality", "is_published", "category"], name="procedure_catalogue")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def _localized(self, japanese: str, english: str) -> str:
+        return english if (get_language() or "ja").startswith("en") and english else japanese
+
+    @property
+    def display_name(self) -> str:
+        return self._localized(self.name, self.name_en)
+
+    @property
+    def display_summary(self) -> str:
+        return self._localized(self.summary, self.summary_en)
+
+    @property
+    def display_preparation(self) -> str:
+        return self._localized(self.preparation, self.preparation_en)
+
+    def applicant_labels(self) -> list[str]:
+        labels = dict(Applicant.choices)
+        return [str(labels[key]) for key in self.applicants if key in labels]
+
+    def delivery_labels(self) -> list[str]:
+        labels = dict(Delivery.choices)
+        return [str(labels[key]) for key in self.delivery_methods if key in labels]
+
+
+class ProcedureLifeEvent(models.Model):
+    """A life event a procedure belongs to (one procedure, several events), for browsing by ライフイベント."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="life_event_links")
+    event = models.CharField(max_length=20, choices=LifeEvent.choices)
+
+    objects = ScopedManager(municipality="procedure__municipality")
+
+    class Meta:
+        ordering = ["event"]
+        constraints = [models.UniqueConstraint(fields=["procedure", "event"], name="procedure_life_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id}:{self.event}"
+
+
+class RequiredAttachment(models.Model):
+    """A document to attach (添付書類), with when it is needed (e.g. 代理人の場合のみ)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(_("書類名"), max_length=120)
+    name_en = models.CharField(_("書類名（英語）"), max_length=200, blank=True)
+    condition = models.CharField(_("必要な場合"), max_length=200, blank=True)
+    condition_en = models.CharField(_("必要な場合（英語）"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(municipality="procedure__municipality")
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("添付書類")
+        verbose_name_plural = _("添付書類")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+
+    @property
+    def display_condition(self) -> str:
+        return self.condition_en if (get_language() or "ja").startswith("en") and self.condition_en else self.condition
+
+
+class FormVersion(models.Model):
+    """One version of a procedure's form definition. Submissions keep the version they were made with; a new
+    version is published while the live one keeps working (then the old one retires)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("下書き")
+        LIVE = "live", _("公開中")
+        RETIRED = "retired", _("公開終了")
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="form_versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    definition = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(municipality="procedure__municipality")
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="form_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["procedure"], condition=models.Q(status="live"), name="form_version_one_live_per_procedure"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} v{self.number} ({self.status})"

@@ -1,0 +1,164 @@
+"""Resident-facing catalogue pages and the staff screens that maintain the catalogue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from madoguchi.accounts.permissions import Perm, department_scope
+from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.selectors import department_list
+from madoguchi.core.tenancy import municipality_view
+from madoguchi.staff.decorators import staff_view
+
+from . import selectors, services
+from .forms import CatalogueSearchForm, ProcedureForm
+from .manifest import module_required
+from .models import Category, LifeEvent
+from .presets import PRESETS
+
+PAGE_SIZE = 20
+
+
+def _page(request: HttpRequest, items):  # type: ignore[no-untyped-def]
+    query = request.GET.copy()
+    query.pop("page", None)
+    encoded = query.urlencode()
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")), (encoded + "&") if encoded else ""
+
+
+@require_GET
+@municipality_view
+@module_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    form = CatalogueSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    searching = any(filters.values())
+    results = selectors.procedure_search(
+        municipality,
+        query=filters.get("q", ""),
+        category=filters.get("category", ""),
+        life_event=filters.get("life_event", ""),
+    )
+    page, querystring = _page(request, results) if searching else (None, "")
+    return render(
+        request,
+        "procedures/catalogue.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "querystring_without_page": querystring,
+            "categories": Category.choices,
+            "life_events": LifeEvent.choices,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@require_GET
+@municipality_view
+@module_required
+def procedure_detail(request: HttpRequest, procedure_slug: str) -> HttpResponse:
+    procedure = selectors.procedure_get_published(request.municipality, procedure_slug)  # type: ignore[attr-defined]
+    return render(
+        request, "procedures/detail.html", {"procedure": procedure, "live_form": selectors.live_form(procedure)}
+    )
+
+
+@require_GET
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    procedures = selectors.procedure_list_for_staff(request.municipality, request.user)  # type: ignore[attr-defined]
+    page, querystring = _page(request, procedures)
+    return render(request, "procedures/staff_list.html", {"page_obj": page, "querystring_without_page": querystring})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def staff_presets(request: HttpRequest) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    departments = department_list(municipality)
+    allowed = department_scope(request.user, municipality)
+    if allowed is not None:
+        departments = departments.filter(pk__in=allowed)
+    if request.method == "POST":
+        chosen = request.POST.get("department", "")
+        department = departments.filter(pk=chosen).first() if chosen.isdigit() else None
+        try:
+            procedure = services.procedure_preset_enable(
+                municipality=municipality,
+                actor=request.user,
+                key=request.POST.get("preset", ""),
+                department=department,
+                request=request,
+            )
+        except ServiceError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("ひな形から手続を作成しました。内容を確認してから公開してください。"))
+            return redirect(
+                "procedures_staff:edit", municipality_slug=municipality.slug, procedure_id=procedure.public_id
+            )
+    enabled = selectors.enabled_preset_keys(municipality)
+    return render(
+        request,
+        "procedures/staff_presets.html",
+        {
+            "rows": [{"preset": preset, "category": Category(preset.category).label} for preset in PRESETS],
+            "enabled": enabled,
+            "departments": departments,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def staff_edit(request: HttpRequest, procedure_id: str) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    procedure = selectors.procedure_get_for_staff(municipality, request.user, procedure_id)
+    form = ProcedureForm(
+        request.POST or None,
+        instance=procedure,
+        municipality=municipality,
+        departments=department_scope(request.user, municipality),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {key: form.cleaned_data[key] for key in services.CATALOGUE_FIELDS}
+        try:
+            services.procedure_update(
+                procedure=procedure,
+                actor=request.user,
+                data=data,
+                life_events=form.cleaned_data["life_events"],
+                request=request,
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("手続を保存しました。"))
+            return redirect("procedures_staff:list", municipality_slug=municipality.slug)
+    return render(request, "procedures/staff_edit.html", {"form": form, "procedure": procedure})
+
+
+@require_POST
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def staff_publish(request: HttpRequest, procedure_id: str) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    procedure = selectors.procedure_get_for_staff(municipality, request.user, procedure_id)
+    publish = request.POST.get("publish") == "1"
+    try:
+        services.procedure_set_published(procedure=procedure, actor=request.user, published=publish, request=request)
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("公開しました。") if publish else _("公開を停止しました。"))
+    return redirect("procedures_staff:list", municipality_slug=municipality.slug)
