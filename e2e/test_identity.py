@@ -374,14 +374,9 @@ def test_the_same_journey_in_english(open_page, town, provider, fake_op, mailout
     _expect_english(page)
 
 
-# --- Known bugs (strict xfail: each turns into a failure once fixed, and the marker must then go) -------------
+# --- English pages carry no Japanese punctuation ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.templatetags.madoguchi_ui.error_summary joins label and message with a full-width colon "
-    "f'{bound.label}：{message}' in every language, so English summaries read 'Email address：Enter …'",
-)
 def test_english_error_summary_has_no_japanese_punctuation(open_page, town, provider, fake_op):
     fake_op.login_as("subject-0005", **BASIC_FOUR)
     page = open_page("phone")
@@ -395,10 +390,6 @@ def test_english_error_summary_has_no_japanese_punctuation(open_page, town, prov
     _expect_english(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/profile.html writes the linked identity as '{{ provider }}（{{ municipality }}）', with "
-    "full-width parentheses outside any translatable string, so English reads '…App)（Nanto City）— last used …'",
 )
 def test_english_profile_lists_the_linked_identity_without_japanese_punctuation(open_page, town, provider):
     user = make_user("linked@example.jp")

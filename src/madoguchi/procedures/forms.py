@@ -38,7 +38,7 @@ class ProcedureForm(forms.ModelForm):
         label=_("結果の受け取り方"), required=False, choices=Delivery.choices, widget=forms.CheckboxSelectMultiple
     )
     # Declared here so the class never builds a query; __init__ sets this municipality's departments.
-    department = forms.ModelChoiceField(queryset=Department.objects.none())
+    department: forms.ModelChoiceField[Department] = forms.ModelChoiceField(queryset=Department.objects.none())
 
     class Meta:
         model = Procedure

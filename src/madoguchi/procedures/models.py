@@ -248,3 +248,140 @@ class FormVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_id} v{self.number} ({self.status})"
+
+
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", _("下書き")
+    SUBMITTED = "submitted", _("申請済")
+    ACCEPTED = "accepted", _("受付")
+    IN_REVIEW = "in_review", _("審査中")
+    CORRECTION_REQUESTED = "correction_requested", _("補正依頼")
+    COMPLETED = "completed", _("完了")
+    REJECTED = "rejected", _("却下")
+    WITHDRAWN = "withdrawn", _("取下げ")
+
+
+# Staff moves an application along these edges; the applicant may withdraw while it is still open, and
+# answering a correction request sends it back to review. Everything else is refused.
+STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
+    SubmissionStatus.SUBMITTED: frozenset({SubmissionStatus.ACCEPTED, SubmissionStatus.REJECTED}),
+    SubmissionStatus.ACCEPTED: frozenset(
+        {SubmissionStatus.IN_REVIEW, SubmissionStatus.CORRECTION_REQUESTED, SubmissionStatus.REJECTED}
+    ),
+    SubmissionStatus.IN_REVIEW: frozenset(
+        {SubmissionStatus.CORRECTION_REQUESTED, SubmissionStatus.COMPLETED, SubmissionStatus.REJECTED}
+    ),
+    SubmissionStatus.CORRECTION_REQUESTED: frozenset({SubmissionStatus.REJECTED}),
+}
+WITHDRAWABLE = frozenset(
+    {
+        SubmissionStatus.SUBMITTED,
+        SubmissionStatus.ACCEPTED,
+        SubmissionStatus.IN_REVIEW,
+        SubmissionStatus.CORRECTION_REQUESTED,
+    }
+)
+
+
+class ReceiptCounter(MunicipalityOwned):
+    """The last receipt number issued in a municipality in one 年度 (fiscal year). Incremented under a row
+    lock, so numbers are unique and gap-free however many applications arrive at once."""
+
+    fiscal_year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "fiscal_year"], name="receipt_counter_one_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}:{self.fiscal_year}:{self.last_number}"
+
+
+class Submission(MunicipalityOwned):
+    """An application (申請) to a procedure, from draft to completion. The answers follow the form version it
+    was made with; the receipt number (e.g. HK-R8-000123) is issued on submission and read over the phone."""
+
+    PERSONAL_DATA_FIELDS: ClassVar[tuple[str, ...]] = ("answers",)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    receipt_number = models.CharField(_("受付番号"), max_length=20, blank=True)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="submissions")
+    form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="submissions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    status = models.CharField(
+        _("状態"), max_length=24, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
+    )
+    answers = models.JSONField(_("回答"), default=dict, blank=True)
+    fee_total = models.PositiveIntegerField(_("手数料（円）"), default=0)
+    # Fields the applicant must correct after a correction request (補正依頼); only these are editable.
+    correction_fields = models.JSONField(default=list, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_submissions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        verbose_name = _("申請")
+        verbose_name_plural = _("申請")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "receipt_number"],
+                condition=~models.Q(receipt_number=""),
+                name="submission_receipt_unique_per_municipality",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | ~models.Q(receipt_number=""),
+                name="submission_has_receipt_once_submitted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[choice.value for choice in SubmissionStatus]),
+                name="submission_status_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["municipality", "department", "status", "-submitted_at"], name="submission_inbox"),
+            models.Index(fields=["applicant", "-created_at"], name="submission_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number or f"draft {self.public_id}"
+
+
+class SubmissionEvent(models.Model):
+    """The history of an application: status changes, notes, messages and correction requests."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("状態の変更")
+        NOTE = "note", _("内部メモ")
+        MESSAGE_TO_APPLICANT = "message_to_applicant", _("申請者へのメッセージ")
+        MESSAGE_FROM_APPLICANT = "message_from_applicant", _("申請者からのメッセージ")
+        ASSIGNMENT = "assignment", _("担当者の変更")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    text = models.TextField(max_length=5000, blank=True)
+    # Internal events (notes, assignments) are never shown to the applicant.
+    internal = models.BooleanField(default=False)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(municipality="submission__municipality")
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}:{self.kind}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +26,7 @@ from .presets import PRESETS
 PAGE_SIZE = 20
 
 
-def _page(request: HttpRequest, items):  # type: ignore[no-untyped-def]
+def _page(request: HttpRequest, items: Any) -> tuple[Any, str]:
     query = request.GET.copy()
     query.pop("page", None)
     encoded = query.urlencode()

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from madoguchi.core.dates import to_wareki
 from madoguchi.core.validators import format_postal_code
@@ -111,5 +112,7 @@ def error_summary(*forms: Any) -> dict[str, Any]:
             # A radio or checkbox group has no single label target: link to its first option.
             target = bound.id_for_label or f"{bound.auto_id}_0"
             for message in bound.errors:
-                items.append({"href": f"#{target}", "message": f"{bound.label}：{message}"})
+                items.append(
+                    {"href": f"#{target}", "message": _("%(label)s：%(message)s") % {"label": bound.label, "message": message}}
+                )
     return {"items": items}

@@ -1,0 +1,284 @@
+"""Writes to applications (申請): receipt numbers, staff processing, messages and withdrawal.
+
+Filling in and submitting a form goes through the form engine (engine/) and lives in journey services; this
+module owns what happens to an application once it exists.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.accounts.permissions import department_scope
+from madoguchi.audit.services import audit_record
+from madoguchi.core.dates import era_of, fiscal_year
+from madoguchi.core.email import send_templated_email
+from madoguchi.core.errors import ServiceError
+from madoguchi.core.models import Municipality
+
+from .models import (
+    STAFF_TRANSITIONS,
+    WITHDRAWABLE,
+    ReceiptCounter,
+    Submission,
+    SubmissionEvent,
+    SubmissionStatus,
+)
+
+
+@transaction.atomic
+def receipt_number_issue(*, municipality: Municipality, when: datetime.datetime | None = None) -> str:
+    """The next receipt number of this municipality's 年度, e.g. HK-R8-000123 (R8 = 令和8年度). Call it inside the
+    transaction that saves the application: the counter row stays locked until that commits, and a rolled-back
+    application never consumes a number."""
+    local = timezone.localtime(when or timezone.now()).date()
+    year = fiscal_year(local)
+    counter, _created = ReceiptCounter.objects.get_or_create(municipality=municipality, fiscal_year=year)
+    counter = ReceiptCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    start = datetime.date(year, 4, 1)
+    era = era_of(start)
+    era_label = f"{era.letter}{year - era.start.year + 1}" if era else str(year)
+    return f"{municipality.receipt_prefix}-{era_label}-{counter.last_number:06d}"
+
+
+def _check_staff_scope(submission: Submission, actor: Any) -> None:
+    allowed = department_scope(actor, submission.municipality)
+    if allowed is not None and submission.department_id not in allowed:
+        raise ServiceError("not_found", _("見つかりません。"), status=404)
+
+
+def _record(
+    submission: Submission,
+    *,
+    kind: str,
+    actor: Any,
+    text: str = "",
+    internal: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+) -> SubmissionEvent:
+    return SubmissionEvent.objects.create(
+        submission=submission,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        text=text,
+        internal=internal,
+        from_status=from_status,
+        to_status=to_status,
+    )
+
+
+def _tell_applicant(submission: Submission, *, template: str, text: str = "") -> None:
+    """One e-mail to the applicant (never a staff link; the status page is on the resident side)."""
+    applicant = submission.applicant
+    if applicant is None or not applicant.email:
+        return
+    send_templated_email(
+        to=applicant.email,
+        template=template,
+        context={"submission": submission, "procedure": submission.procedure, "text": text},
+        language=applicant.preferred_language,
+    )
+
+
+@transaction.atomic
+def submission_change_status(
+    *, submission: Submission, actor: Any, to_status: str, text: str = "", request: HttpRequest | None
+) -> Submission:
+    """Move an application along the allowed edges (申請済 → 受付 → 審査中 → 完了 / 却下); anything else is refused
+    with a message naming the current state."""
+    _check_staff_scope(submission, actor)
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    allowed = STAFF_TRANSITIONS.get(locked.status, frozenset())
+    if to_status == SubmissionStatus.CORRECTION_REQUESTED:
+        raise ServiceError(
+            "use_correction_request", _("補正依頼は「補正を依頼する」から、直す項目を選んで送ってください。")
+        )
+    if to_status not in allowed:
+        raise ServiceError(
+            "transition_not_allowed",
+            _("「%(current)s」の申請を「%(target)s」にはできません。")
+            % {"current": locked.get_status_display(), "target": SubmissionStatus(to_status).label}
+            if to_status in SubmissionStatus.values
+            else _("この状態には変更できません。"),
+            field="status",
+        )
+    if to_status == SubmissionStatus.REJECTED and not text.strip():
+        raise ServiceError("reason_required", _("却下の理由を入力してください。申請者に伝わります。"), field="text")
+    from_status = locked.status
+    locked.status = to_status
+    if to_status == SubmissionStatus.COMPLETED:
+        locked.completed_at = timezone.now()
+    locked.save(update_fields=["status", "completed_at", "updated_at"])
+    _record(
+        locked, kind=SubmissionEvent.Kind.STATUS, actor=actor, text=text, from_status=from_status, to_status=to_status
+    )
+    audit_record(
+        action="submission.status_changed",
+        actor=actor,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+        details={"from": from_status, "to": to_status},
+    )
+    _tell_applicant(locked, template="procedures/email/status_changed", text=text)
+    return locked
+
+
+@transaction.atomic
+def submission_request_correction(
+    *, submission: Submission, actor: Any, fields: list[str], message: str, request: HttpRequest | None
+) -> Submission:
+    """補正依頼: name the answers to fix and why. The applicant can then change exactly those answers."""
+    _check_staff_scope(submission, actor)
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if SubmissionStatus.CORRECTION_REQUESTED not in STAFF_TRANSITIONS.get(locked.status, frozenset()):
+        raise ServiceError(
+            "transition_not_allowed",
+            _("「%(current)s」の申請には補正を依頼できません。") % {"current": locked.get_status_display()},
+        )
+    known = set(locked.answers)
+    chosen = [field for field in dict.fromkeys(fields) if field in known]
+    if not chosen:
+        raise ServiceError("fields_required", _("直してもらう項目を1つ以上選んでください。"), field="fields")
+    if not message.strip():
+        raise ServiceError("message_required", _("申請者へのメッセージを入力してください。"), field="message")
+    from_status = locked.status
+    locked.status = SubmissionStatus.CORRECTION_REQUESTED
+    locked.correction_fields = chosen
+    locked.save(update_fields=["status", "correction_fields", "updated_at"])
+    _record(
+        locked,
+        kind=SubmissionEvent.Kind.STATUS,
+        actor=actor,
+        text=message,
+        from_status=from_status,
+        to_status=locked.status,
+    )
+    audit_record(
+        action="submission.correction_requested",
+        actor=actor,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+        details={"fields": chosen},
+    )
+    _tell_applicant(locked, template="procedures/email/correction_requested", text=message)
+    return locked
+
+
+@transaction.atomic
+def submission_add_note(
+    *, submission: Submission, actor: Any, text: str, request: HttpRequest | None
+) -> SubmissionEvent:
+    _check_staff_scope(submission, actor)
+    if not text.strip():
+        raise ServiceError("text_required", _("メモを入力してください。"), field="text")
+    event = _record(submission, kind=SubmissionEvent.Kind.NOTE, actor=actor, text=text, internal=True)
+    audit_record(
+        action="submission.note_added",
+        actor=actor,
+        municipality=submission.municipality,
+        object_type="submission",
+        object_id=submission.receipt_number,
+        request=request,
+    )
+    return event
+
+
+@transaction.atomic
+def submission_message_applicant(
+    *, submission: Submission, actor: Any, text: str, request: HttpRequest | None
+) -> SubmissionEvent:
+    _check_staff_scope(submission, actor)
+    if not text.strip():
+        raise ServiceError("text_required", _("メッセージを入力してください。"), field="text")
+    event = _record(submission, kind=SubmissionEvent.Kind.MESSAGE_TO_APPLICANT, actor=actor, text=text)
+    audit_record(
+        action="submission.message_sent",
+        actor=actor,
+        municipality=submission.municipality,
+        object_type="submission",
+        object_id=submission.receipt_number,
+        request=request,
+    )
+    _tell_applicant(submission, template="procedures/email/message", text=text)
+    return event
+
+
+@transaction.atomic
+def submission_assign(*, submission: Submission, actor: Any, assignee: Any, request: HttpRequest | None) -> Submission:
+    """Give an application to a staff member who can see it (or to nobody)."""
+    _check_staff_scope(submission, actor)
+    if assignee is not None:
+        allowed = department_scope(assignee, submission.municipality)
+        from madoguchi.accounts.permissions import Perm, has_permission
+
+        if not has_permission(assignee, submission.municipality, Perm.PROCEDURES_MANAGE) or (
+            allowed is not None and submission.department_id not in allowed
+        ):
+            raise ServiceError("assignee_invalid", _("この申請を担当できる職員を選んでください。"), field="assignee")
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee", "updated_at"])
+    _record(
+        locked,
+        kind=SubmissionEvent.Kind.ASSIGNMENT,
+        actor=actor,
+        text=assignee.email if assignee is not None else "",
+        internal=True,
+    )
+    audit_record(
+        action="submission.assigned",
+        actor=actor,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+        details={"assignee": assignee.email if assignee is not None else None},
+    )
+    return locked
+
+
+@transaction.atomic
+def submission_withdraw(
+    *, submission: Submission, applicant: Any, reason: str, request: HttpRequest | None
+) -> Submission:
+    """取下げ by the applicant while the application is still open."""
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.applicant_id is None or locked.applicant_id != getattr(applicant, "pk", None):
+        raise ServiceError("not_found", _("見つかりません。"), status=404)
+    if locked.status not in WITHDRAWABLE:
+        raise ServiceError(
+            "not_withdrawable",
+            _("「%(current)s」の申請は取り下げられません。") % {"current": locked.get_status_display()},
+        )
+    from_status = locked.status
+    locked.status = SubmissionStatus.WITHDRAWN
+    locked.save(update_fields=["status", "updated_at"])
+    _record(
+        locked,
+        kind=SubmissionEvent.Kind.STATUS,
+        actor=applicant,
+        text=reason,
+        from_status=from_status,
+        to_status=locked.status,
+    )
+    audit_record(
+        action="submission.withdrawn",
+        actor=applicant,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+    )
+    return locked
