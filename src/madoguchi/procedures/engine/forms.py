@@ -942,6 +942,8 @@ class PageForm(forms.Form):
         elif postal and not values["prefecture"] and not values["city"] and names["postal_code"] not in self._errors:
             self.add_error(names["postal_code"], str(MSG_POSTAL_UNKNOWN))
             skip_required = {"prefecture", "city"}
+        elif names["postal_code"] in self._errors and not values["prefecture"] and not values["city"]:
+            skip_required = {"prefecture", "city"}  # they come from the postcode once it is right
         typed_any = any(values.values())
         if member.required or typed_any or self._has_error(list(names.values())):
             for part in ADDRESS_REQUIRED:

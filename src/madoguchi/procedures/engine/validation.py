@@ -137,6 +137,7 @@ def clean_answers(definition: FormDefinition, answers: Any, *, language: str | N
                 continue
             data: MultiValueDict[str, Any] = MultiValueDict()
             files: MultiValueDict[str, Any] = MultiValueDict()
+            mistyped: set[str] = set()
             for member in page.fields:
                 try:
                     _to_data(member, member.id, answers.get(member.id), data, files)
@@ -144,17 +145,19 @@ def clean_answers(definition: FormDefinition, answers: Any, *, language: str | N
                     # Only a visible field's wrong type matters; a hidden one is dropped anyway.
                     if evaluate(member.condition, {**cleaned, **_loose(answers, page)}):
                         errors.setdefault(problem.key, []).append(problem.message)
+                        mistyped.add(member.id)
             form = PageForm(definition, page, data=data, files=files, answers=cleaned, language=lang)
             if form.is_valid():
                 cleaned.update(form.answers())
                 continue
             for name, error_list in form.errors.items():
-                if name == "__all__":
-                    continue  # group errors, reported below under the group's id
-                if name not in errors:  # a type error already explains this field
+                # "__all__" holds group errors, reported below under the group's id; a field whose value had
+                # the wrong type is explained by that error alone.
+                if name != "__all__" and name.split(SEPARATOR)[0] not in mistyped:
                     errors[name] = [str(message) for message in error_list]
             for group_id, group_messages in form.group_errors.items():
-                errors.setdefault(group_id, []).extend(group_messages)
+                if group_id not in mistyped:
+                    errors.setdefault(group_id, []).extend(group_messages)
             # Keep what did validate so later pages' conditions see it.
             cleaned.update({key: value for key, value in _partial_answers(form).items() if key not in cleaned})
         if errors:
