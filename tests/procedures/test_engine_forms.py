@@ -4,6 +4,7 @@ repeated fields, actions without JavaScript, and rendering through the shared {%
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -119,6 +120,12 @@ def test_valid_values_become_json_answers():
         "e": "taro@example.jp",
         "c": True,
     }
+
+
+def test_answers_are_json_serialisable():
+    form = page_form(EVERYTHING, "all", data=VALID)
+    assert form.is_valid()
+    assert json.loads(json.dumps(form.answers(), ensure_ascii=False)) == form.answers()
 
 
 def test_optional_fields_left_empty_are_not_answers():
@@ -320,6 +327,19 @@ def test_lookup_of_an_unknown_postcode_says_so():
     form = page_form(JUMINHYO, "applicant", data=data)
     assert not form.is_valid()
     assert form.errors["applicant_address__postal_code"][0].startswith("この郵便番号の住所が見つかりませんでした")
+
+
+def test_lookup_inside_a_group_item():
+    definition = build(
+        page("p", field("homes", "repeated_group", max_items=2, fields=[field("addr", "address", label="住所")]))
+    )
+    data = {"homes__items": "2", "homes__1__addr__postal_code": "1000001", "_action": "lookup:homes__1__addr"}
+    form = page_form(definition, "p", data=data)
+    assert form.action is not None and not form.is_valid()
+    assert form["homes__1__addr__city"].value() == "千代田区"
+    assert 'value="lookup:homes__1__addr"' in render(form)
+    outside = page_form(definition, "p", data={**data, "_action": "lookup:homes__5__addr"})
+    assert outside.action is None  # no such item: an ordinary submit
 
 
 def test_postcode_lookup_works_from_another_thread():
