@@ -51,3 +51,26 @@ def test_no_japanese_source_string_is_left_outside_gettext_in_templates():
             if japanese.search(line) and 'lang="ja"' not in line:
                 offenders.append(f"{template.relative_to(root)}: {line.strip()[:60]}")
     assert offenders == []
+
+
+def test_catalog_is_up_to_date_with_the_sources():
+    """Every literal passed to {% translate %} or _() has an entry: run `make catalog` and translate it."""
+    with CATALOG.open("rb") as handle:
+        known = {
+            message.id if isinstance(message.id, str) else message.id[0] for message in read_po(handle, locale="en")
+        }
+    root = Path(__file__).resolve().parent.parent / "src" / "madoguchi"
+    template_literal = re.compile(r"""{%\s*translate\s+"([^"]+)"\s*%}""")
+    python_literal = re.compile(r"""\b(?:_|gettext|gettext_lazy)\(\s*"([^"\\]+)"\s*[,)]""")
+    missing = set()
+    for template in root.glob("**/templates/**/*.html"):
+        missing |= set(template_literal.findall(template.read_text(encoding="utf-8"))) - known
+    for source in root.glob("**/*.py"):
+        if "migrations" in source.parts:
+            continue
+        missing |= {
+            text
+            for text in python_literal.findall(source.read_text(encoding="utf-8"))
+            if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text)
+        } - known
+    assert sorted(missing) == [], "run `make catalog` and translate the new strings"

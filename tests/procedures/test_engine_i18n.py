@@ -1,8 +1,4 @@
-"""The engine's messages all go through gettext and all have English.
-
-Until the engine's English (src/madoguchi/procedures/engine/messages_en.po) is merged into the project
-catalog, the `english` fixture adds it to the loaded English catalog for a test; once merged it adds nothing.
-"""
+"""The engine's messages all go through gettext and all have English in the project catalog."""
 
 from __future__ import annotations
 
@@ -13,12 +9,10 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from django.utils import translation
-from django.utils.translation import trans_real
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "src" / "madoguchi" / "procedures" / "engine"
 CATALOG = ROOT / "src" / "madoguchi" / "locale" / "en" / "LC_MESSAGES" / "django.po"
-FRAGMENT = ENGINE / "messages_en.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
@@ -44,37 +38,16 @@ def engine_message_ids() -> set[str]:
 
 @pytest.fixture
 def english():
-    """Activate English with the engine's translations loaded."""
-    fragment = _read(FRAGMENT)
-    catalog = trans_real.translation("en")._catalog
-    added = [msgid for msgid in fragment if msgid not in catalog]
-    for msgid in added:
-        catalog[msgid] = fragment[msgid]
+    """Activate English (the engine's messages come from the project catalog)."""
     with translation.override("en"):
         yield
-    for msgid in added:
-        for part in catalog._catalogs:
-            part.pop(msgid, None)
 
 
 def test_every_engine_message_has_english():
-    translated = {msgid for msgid, text in {**_read(CATALOG), **_read(FRAGMENT)}.items() if text}
+    translated = {msgid for msgid, text in _read(CATALOG).items() if text}
     ids = engine_message_ids()
     assert len(ids) > 80  # the extraction itself works
     assert sorted(ids - translated) == []
-
-
-def test_fragment_keeps_placeholders():
-    broken = [
-        msgid
-        for msgid, text in _read(FRAGMENT).items()
-        if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(text))
-    ]
-    assert broken == []
-
-
-def test_fragment_has_no_stale_entries():
-    assert sorted(set(_read(FRAGMENT)) - engine_message_ids()) == []
 
 
 @pytest.mark.usefixtures("english")

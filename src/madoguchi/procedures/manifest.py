@@ -40,7 +40,10 @@ MANIFEST = ModuleManifest(
     public_urls="madoguchi.procedures.urls",
     staff_urls="madoguchi.procedures.staff_urls",
     public_nav=(NavEntry(_("手続をさがす"), "procedures:catalogue"),),
-    staff_nav=(NavEntry(_("手続の管理"), "procedures_staff:list", "procedures.manage"),),
+    staff_nav=(
+        NavEntry(_("申請の受付"), "procedures_staff:inbox", "procedures.manage"),
+        NavEntry(_("手続の管理"), "procedures_staff:list", "procedures.manage"),
+    ),
     enabled_by_default=False,
     demo_seeder=_seed,
 )

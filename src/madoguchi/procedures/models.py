@@ -385,3 +385,11 @@ class SubmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}:{self.kind}"
+
+    @property
+    def from_status_label(self) -> str:
+        return str(SubmissionStatus(self.from_status).label) if self.from_status in SubmissionStatus.values else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(SubmissionStatus(self.to_status).label) if self.to_status in SubmissionStatus.values else ""

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from madoguchi.accounts.permissions import department_scope
 from madoguchi.core.models import Municipality
 from madoguchi.core.search import terms
 from madoguchi.core.tenancy import get_object_in_municipality
 
-from .models import Fee, FormVersion, Procedure, ProcedureLifeEvent, RequiredAttachment
+from .models import (
+    Fee,
+    FormVersion,
+    Procedure,
+    ProcedureLifeEvent,
+    RequiredAttachment,
+    Submission,
+    SubmissionEvent,
+    SubmissionStatus,
+)
 
 
 def _with_catalogue_details(queryset: QuerySet[Procedure]) -> QuerySet[Procedure]:
@@ -64,3 +73,62 @@ def enabled_preset_keys(municipality: Municipality) -> set[str]:
 
 def live_form(procedure: Procedure) -> FormVersion | None:
     return FormVersion.objects.filter(procedure=procedure, status=FormVersion.Status.LIVE).first()
+
+
+def submission_inbox(
+    municipality: Municipality,
+    user: Any,
+    *,
+    procedure: Procedure | None = None,
+    status: str = "",
+    date_from: Any = None,
+    date_to: Any = None,
+    assignee: str = "",
+    query: str = "",
+) -> QuerySet[Submission]:
+    """Submitted applications this staff member may see (their 課's, or all for admins), newest first.
+    `assignee`: "me", "none" or "". `query` matches the receipt number or the applicant's e-mail."""
+    queryset = Submission.objects.filter(municipality=municipality).exclude(status=SubmissionStatus.DRAFT)
+    allowed = department_scope(user, municipality)
+    if allowed is not None:
+        queryset = queryset.filter(department_id__in=allowed)
+    if procedure is not None:
+        queryset = queryset.filter(procedure=procedure)
+    if status:
+        queryset = queryset.filter(status=status)
+    if date_from:
+        queryset = queryset.filter(submitted_at__date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(submitted_at__date__lte=date_to)
+    if assignee == "me":
+        queryset = queryset.filter(assignee=user)
+    elif assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    if query:
+        text = query.strip()
+        queryset = queryset.filter(Q(receipt_number__iexact=text) | Q(applicant__email__icontains=text))
+    return queryset.select_related("procedure", "applicant", "assignee", "department").order_by("-submitted_at", "-pk")
+
+
+def submission_get_for_staff(municipality: Municipality, user: Any, public_id: str) -> Submission:
+    return get_object_in_municipality(
+        submission_inbox(municipality, user).prefetch_related(
+            Prefetch("events", queryset=SubmissionEvent.objects.select_related("actor").order_by("occurred_at", "pk"))
+        ),
+        municipality,
+        public_id=public_id,
+    )
+
+
+def submission_assignable_staff(submission: Submission) -> list[Any]:
+    """Staff who may be given this application: admins and the staff of its 課."""
+    from django_scopes import scopes_disabled
+
+    from madoguchi.accounts.models import Role, StaffMembership
+
+    with scopes_disabled():
+        memberships = StaffMembership.objects.filter(municipality=submission.municipality, is_active=True).filter(
+            Q(role=Role.MUNICIPALITY_ADMIN) | Q(role=Role.DEPARTMENT_STAFF, department=submission.department)
+        )
+        users = {membership.user for membership in memberships.select_related("user", "user__profile")}
+    return sorted(users, key=lambda user: user.email)

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import inbox_views, views
 
 app_name = "procedures_staff"
 
 urlpatterns = [
     path("", views.staff_list, name="list"),
     path("presets/", views.staff_presets, name="presets"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/<str:submission_id>/", inbox_views.submission_detail, name="submission"),
+    path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),
 ]

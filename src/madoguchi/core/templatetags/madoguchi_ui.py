@@ -113,6 +113,9 @@ def error_summary(*forms: Any) -> dict[str, Any]:
             target = bound.id_for_label or f"{bound.auto_id}_0"
             for message in bound.errors:
                 items.append(
-                    {"href": f"#{target}", "message": _("%(label)s：%(message)s") % {"label": bound.label, "message": message}}
+                    {
+                        "href": f"#{target}",
+                        "message": _("%(label)s：%(message)s") % {"label": bound.label, "message": message},
+                    }
                 )
     return {"items": items}

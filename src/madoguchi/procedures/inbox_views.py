@@ -1,0 +1,167 @@
+"""The staff inbox: applications of the staff member's 課, filters, and the processing actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from madoguchi.accounts.permissions import Perm
+from madoguchi.audit.services import audit_personal_data_viewed
+from madoguchi.core.errors import ServiceError
+from madoguchi.staff.decorators import staff_view
+
+from . import selectors, submissions
+from .engine.definition import DefinitionError, validate_definition
+from .engine.summary import summarise
+from .manifest import module_required
+from .models import STAFF_TRANSITIONS, Submission, SubmissionStatus
+from .staff_forms import AssignForm, CorrectionForm, InboxFilterForm, StatusForm, TextForm
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    procedures = selectors.procedure_list_for_staff(municipality, request.user)
+    form = InboxFilterForm(request.GET or None, procedures=procedures)
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.submission_inbox(
+        municipality,
+        request.user,
+        procedure=filters.get("procedure"),
+        status=filters.get("status", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        assignee=filters.get("assignee", ""),
+        query=filters.get("q", ""),
+    )
+    if form.is_bound and not form.is_valid():
+        items = items.none()
+    query = request.GET.copy()
+    query.pop("page", None)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "procedures/inbox.html",
+        {"form": form, "page_obj": page, "querystring_without_page": (query.urlencode() + "&") if query else ""},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def _detail_context(submission: Submission, **forms: Any) -> dict[str, Any]:
+    try:
+        definition = validate_definition(submission.form_version.definition)
+    except DefinitionError:
+        definition = None
+    sections = summarise(definition, submission.answers, language=get_language()) if definition else []
+    answer_fields = [(row.field_id, row.label) for section in sections for row in section.rows]
+    allowed = [
+        (status, str(SubmissionStatus(status).label))
+        for status in sorted(STAFF_TRANSITIONS.get(submission.status, frozenset()))
+        if status != SubmissionStatus.CORRECTION_REQUESTED
+    ]
+    staff = selectors.submission_assignable_staff(submission)
+    return {
+        "submission": submission,
+        "sections": sections,
+        "status_form": forms.get("status_form") or StatusForm(allowed=allowed),
+        "correction_form": forms.get("correction_form") or CorrectionForm(answer_fields=answer_fields),
+        "note_form": forms.get("note_form") or TextForm(prefix="note"),
+        "message_form": forms.get("message_form") or TextForm(prefix="message"),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(staff=staff, initial={"assignee": submission.assignee_id or ""}),
+        "can_request_correction": SubmissionStatus.CORRECTION_REQUESTED in STAFF_TRANSITIONS.get(submission.status, ()),
+        "allowed_statuses": allowed,
+        "assignable": staff,
+        "answer_fields": answer_fields,
+    }
+
+
+@require_GET
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def submission_detail(request: HttpRequest, submission_id: str) -> HttpResponse:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    submission = selectors.submission_get_for_staff(municipality, request.user, submission_id)
+    audit_personal_data_viewed(
+        actor=request.user,
+        municipality=municipality,
+        object_type="submission",
+        object_id=submission.receipt_number,
+        fields=sorted(submission.answers),
+        request=request,
+    )
+    return render(request, "procedures/submission_detail.html", _detail_context(submission))
+
+
+@require_POST
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def submission_action(request: HttpRequest, submission_id: str, action: str) -> HttpResponse:
+    """One POST endpoint per action (status, correction, note, message, assign); errors re-render the page
+    with the message at the field and everything typed kept."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    submission = selectors.submission_get_for_staff(municipality, request.user, submission_id)
+    context = _detail_context(submission)
+    bound: Any
+    try:
+        if action == "status":
+            bound = StatusForm(request.POST, allowed=context["allowed_statuses"])
+            context["status_form"] = bound
+            if bound.is_valid():
+                submissions.submission_change_status(
+                    submission=submission,
+                    actor=request.user,
+                    to_status=bound.cleaned_data["status"],
+                    text=bound.cleaned_data["text"],
+                    request=request,
+                )
+        elif action == "correction":
+            bound = CorrectionForm(request.POST, answer_fields=context["answer_fields"])
+            context["correction_form"] = bound
+            if bound.is_valid():
+                submissions.submission_request_correction(
+                    submission=submission,
+                    actor=request.user,
+                    fields=bound.cleaned_data["answer_ids"],
+                    message=bound.cleaned_data["message"],
+                    request=request,
+                )
+        elif action in ("note", "message"):
+            bound = TextForm(request.POST, prefix=action)
+            context[f"{action}_form"] = bound
+            if bound.is_valid():
+                service = (
+                    submissions.submission_add_note if action == "note" else submissions.submission_message_applicant
+                )
+                service(submission=submission, actor=request.user, text=bound.cleaned_data["text"], request=request)
+        elif action == "assign":
+            bound = AssignForm(request.POST, staff=context["assignable"])
+            context["assign_form"] = bound
+            if bound.is_valid():
+                chosen = bound.cleaned_data["assignee"]
+                assignee = next((user for user in context["assignable"] if str(user.pk) == chosen), None)
+                submissions.submission_assign(
+                    submission=submission, actor=request.user, assignee=assignee, request=request
+                )
+        else:
+            return redirect(
+                "procedures_staff:submission", municipality_slug=municipality.slug, submission_id=submission_id
+            )
+    except ServiceError as error:
+        field = {"fields": "answer_ids"}.get(error.field or "", error.field)
+        bound.add_error(field if field in bound.fields else None, str(error.message))
+    if bound.is_bound and not bound.errors:
+        messages.success(request, _("保存しました。"))
+        return redirect("procedures_staff:submission", municipality_slug=municipality.slug, submission_id=submission_id)
+    return render(request, "procedures/submission_detail.html", context, status=400)
