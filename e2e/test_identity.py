@@ -390,7 +390,6 @@ def test_english_error_summary_has_no_japanese_punctuation(open_page, town, prov
     _expect_english(page)
 
 
-)
 def test_english_profile_lists_the_linked_identity_without_japanese_punctuation(open_page, town, provider):
     user = make_user("linked@example.jp")
     now = timezone.now()
