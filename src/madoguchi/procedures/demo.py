@@ -1,14 +1,16 @@
-"""Demo procedures: the common presets enabled and published in each demo municipality (development only)."""
+"""Demo procedures: every preset enabled and published in each demo municipality (development only), with the
+form engine's example form live on 住民票の写し等交付申請 so the online journey can be tried."""
 
 from __future__ import annotations
 
 from madoguchi.core.models import Municipality
 
-from .models import Procedure
+from .engine.examples import example_json
+from .journey import form_version_publish_example
+from .models import FormVersion, IdentityLevel, Procedure
 from .presets import PRESETS
 from .services import procedure_preset_enable
 
-# The national 子育て・介護 procedures plus the certificates and everyday requests residents use most.
 DEMO_PRESET_KEYS = tuple(preset.key for preset in PRESETS)
 
 
@@ -17,3 +19,8 @@ def seed_procedures(municipality: Municipality) -> None:
         procedure = procedure_preset_enable(municipality=municipality, actor=None, key=key, request=None)
         if not procedure.is_published:
             Procedure.objects.filter(pk=procedure.pk).update(is_published=True)
+    juminhyo = Procedure.objects.get(municipality=municipality, preset_key="juminhyo")
+    if not FormVersion.objects.filter(procedure=juminhyo).exists():
+        form_version_publish_example(procedure=juminhyo, definition=example_json("juminhyo"))
+        # The demo has no identity provider configured, so account sign-in stands in for the My Number Card.
+        Procedure.objects.filter(pk=juminhyo.pk).update(identity_level=IdentityLevel.ACCOUNT)

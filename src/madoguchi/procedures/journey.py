@@ -1,0 +1,178 @@
+"""The resident's application journey: start a draft (prefilled), answer page by page, check, submit.
+
+A draft is a Submission in status 下書き, so nothing typed is lost between pages, on a validation error or after
+the back button; signed-in residents can leave and resume. Submitting is exactly-once: a second submit of the
+same draft (double click, browser retry) returns the application already made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.audit.services import audit_record
+from madoguchi.core.email import send_templated_email
+from madoguchi.core.errors import ServiceError
+
+from .engine.definition import FormDefinition, validate_definition
+from .engine.fees import compute_fee
+from .engine.prefill import prefill
+from .engine.validation import clean_answers
+from .models import FormVersion, Procedure, Submission, SubmissionEvent, SubmissionStatus
+from .selectors import live_form
+from .submissions import receipt_number_issue
+
+PROFILE_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "postal_code",
+    "prefecture",
+    "city",
+    "town",
+    "street",
+    "building",
+    "phone",
+)
+
+
+def definition_of(submission: Submission) -> FormDefinition:
+    return validate_definition(submission.form_version.definition)
+
+
+def fee_table(procedure: Procedure) -> dict[str, int]:
+    from .models import Fee
+
+    return dict(Fee.objects.filter(municipality=procedure.municipality).values_list("code", "amount"))
+
+
+def _profile_of(user: Any) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    profile = getattr(user, "profile", None)
+    data: dict[str, Any] = {"email": user.email}
+    if profile is not None:
+        for name in PROFILE_FIELDS:
+            value = getattr(profile, name)
+            data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return data
+
+
+@transaction.atomic
+def draft_start(*, procedure: Procedure, applicant: Any, request: HttpRequest | None) -> Submission:
+    """A draft of this procedure's live form, prefilled from the profile (書かない). A signed-in resident who
+    already has a draft of it gets that draft back, so starting twice never loses what was typed."""
+    version = live_form(procedure)
+    if version is None or not procedure.is_published or procedure.channel == "counter":
+        raise ServiceError("not_online", _("この手続はオンラインでは申請できません。"), status=404)
+    user = applicant if getattr(applicant, "is_authenticated", False) else None
+    if user is not None:
+        existing = Submission.objects.filter(
+            procedure=procedure, applicant=user, status=SubmissionStatus.DRAFT, form_version=version
+        ).first()
+        if existing is not None:
+            return existing
+    definition = validate_definition(version.definition)
+    draft = Submission.objects.create(
+        municipality=procedure.municipality,
+        procedure=procedure,
+        form_version=version,
+        department=procedure.department,
+        applicant=user,
+        answers=prefill(definition, _profile_of(user), {}),
+    )
+    audit_record(
+        action="submission.draft_started",
+        actor=user,
+        municipality=procedure.municipality,
+        object_type="submission",
+        object_id=str(draft.public_id),
+        request=request,
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_save(*, draft: Submission, answers: dict[str, Any]) -> Submission:
+    """Keep the answers of a page (already validated by its page form) on the draft."""
+    locked = Submission.objects.select_for_update().get(pk=draft.pk)
+    if locked.status != SubmissionStatus.DRAFT:
+        raise ServiceError("already_submitted", _("この申請はすでに送信されています。"))
+    locked.answers = answers
+    locked.save(update_fields=["answers", "updated_at"])
+    return locked
+
+
+class IncompleteAnswers(ServiceError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("incomplete", _("入力が済んでいない項目、または直す必要がある項目があります。"))
+        self.errors = errors
+
+
+@transaction.atomic
+def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submission:
+    """Validate every answer again on the server (the pages' checks cannot be bypassed), compute the fee from
+    the municipality's fee table, issue the receipt number and tell the applicant. Exactly once per draft."""
+    locked = Submission.objects.select_for_update().select_related("procedure", "form_version").get(pk=draft.pk)
+    if locked.status != SubmissionStatus.DRAFT:
+        return locked  # a repeated submit (double click, retry) gets the application already made
+    definition = validate_definition(locked.form_version.definition)
+    cleaned = clean_answers(definition, locked.answers)
+    if not cleaned.is_valid:
+        raise IncompleteAnswers(cleaned.errors)
+    quote = compute_fee(definition, cleaned.answers, fee_table(locked.procedure))
+    locked.answers = cleaned.answers
+    locked.fee_total = quote.total
+    locked.status = SubmissionStatus.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
+    locked.save()
+    SubmissionEvent.objects.create(
+        submission=locked,
+        kind=SubmissionEvent.Kind.STATUS,
+        actor=locked.applicant,
+        from_status=SubmissionStatus.DRAFT,
+        to_status=SubmissionStatus.SUBMITTED,
+    )
+    audit_record(
+        action="submission.submitted",
+        actor=locked.applicant,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+        details={"procedure": locked.procedure.slug, "fee": quote.total},
+    )
+    if locked.applicant is not None:
+        send_templated_email(
+            to=locked.applicant.email,
+            template="procedures/email/submitted",
+            context={"submission": locked, "procedure": locked.procedure},
+            language=locked.applicant.preferred_language,
+        )
+    return locked
+
+
+def form_version_publish_example(*, procedure: Procedure, definition: dict[str, Any]) -> FormVersion:
+    """Put a definition live for a procedure (used by demo data until the staff form builder exists)."""
+    validate_definition(definition, fee_table=fee_table(procedure))
+    number = (
+        FormVersion.objects.filter(procedure=procedure).order_by("-number").values_list("number", flat=True).first()
+        or 0
+    ) + 1
+    FormVersion.objects.filter(procedure=procedure, status=FormVersion.Status.LIVE).update(
+        status=FormVersion.Status.RETIRED
+    )
+    return FormVersion.objects.create(
+        procedure=procedure,
+        number=number,
+        definition=definition,
+        status=FormVersion.Status.LIVE,
+        published_at=timezone.now(),
+    )

@@ -1,0 +1,192 @@
+"""The resident's journey: start (prefilled), page by page, check answers, submit exactly once."""
+
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from madoguchi.core.tenancy import municipality_scope
+from madoguchi.procedures.engine.examples import example_json
+from madoguchi.procedures.journey import form_version_publish_example
+from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
+
+from ..factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "applicant": {
+        "applicant_name__family_name": "山田",
+        "applicant_name__given_name": "太郎",
+        "applicant_name__family_name_kana": "ヤマダ",
+        "applicant_name__given_name_kana": "タロウ",
+        "applicant_address__postal_code": "939-1596",
+        "applicant_address__prefecture": "富山県",
+        "applicant_address__city": "南砺市",
+        "applicant_address__town": "苗島",
+        "applicant_address__street": "4880",
+        "applicant_phone": "0763-23-2000",
+    },
+    "whose": {"relationship": "self"},
+    "certificate": {"scope": "individual", "copies": "2", "purpose": "work"},
+    "delivery": {"delivery": "post"},
+    "declaration": {"declaration": "on"},
+}
+
+
+@pytest.fixture
+def online_juminhyo(city_a, juminhyo_a):
+    """住民票 online with the engine's example form; account sign-in is enough for these tests."""
+    with municipality_scope(city_a):
+        form_version_publish_example(procedure=juminhyo_a, definition=example_json("juminhyo"))
+        Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
+    juminhyo_a.refresh_from_db()
+    return juminhyo_a
+
+
+def _start(client):
+    response = client.post("/city-a/procedures/juminhyo/apply/")
+    assert response.status_code == 302, response.content[:500]
+    return response["Location"]
+
+
+def _walk(client, first_url):
+    url = first_url
+    for page_id, data in PAGES.items():
+        assert url.endswith(f"/{page_id}/"), url
+        response = client.post(url, data)
+        assert response.status_code == 302, (page_id, response.content.decode()[:2000])
+        url = response["Location"]
+    assert url.endswith("/check/")
+    return url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resident_applies_and_gets_a_receipt_number(online_juminhyo):
+    resident = make_user("applicant@example.jp", family_name="山田", given_name="太郎")
+    client = Client()
+    client.force_login(resident)
+    first = _start(client)
+    prefilled = client.get(first).content.decode()
+    assert 'value="山田"' in prefilled  # 書かない: the profile fills the form
+    check_url = _walk(client, first)
+    check = client.get(check_url).content.decode()
+    assert "ヤマダ" in check and "600円" in check  # 300円 × 2 copies
+    done = client.post(check_url)
+    assert done.status_code == 302 and done["Location"].endswith("/done/")
+    page = client.get(done["Location"]).content.decode()
+    number = re.search(r'data-testid="receipt-number">([A-Z]+-R\d+-\d{6})<', page).group(1)
+    with scopes_disabled():
+        submission = Submission.objects.get(receipt_number=number)
+    assert submission.status == SubmissionStatus.SUBMITTED and submission.fee_total == 600
+    assert submission.answers["copies"] == 2 and submission.applicant == resident
+    assert mail.outbox and number in mail.outbox[-1].subject
+
+
+def test_validation_errors_keep_what_was_typed(online_juminhyo):
+    client = Client()
+    client.force_login(make_user())
+    first = _start(client)
+    response = client.post(
+        first, {**PAGES["applicant"], "applicant_name__family_name_kana": "やま田", "applicant_phone": "12"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "カタカナ" in body and 'value="やま田"' in body and 'value="12"' in body
+
+
+def test_check_page_sends_back_to_unfinished_pages(online_juminhyo):
+    client = Client()
+    client.force_login(make_user())
+    first = _start(client)
+    client.post(first, PAGES["applicant"])
+    check_url = first.rsplit("/", 2)[0] + "/check/"
+    response = client.post(check_url)
+    assert response.status_code == 400
+    assert "入力が済んでいない項目" in response.content.decode()
+    with scopes_disabled():
+        assert not Submission.objects.exclude(status=SubmissionStatus.DRAFT).exists()
+
+
+def test_conditions_show_the_subject_page_only_for_others(online_juminhyo):
+    client = Client()
+    client.force_login(make_user())
+    first = _start(client)
+    client.post(first, PAGES["applicant"])
+    whose = first.rsplit("/", 2)[0] + "/whose/"
+    assert client.post(whose, {"relationship": "self"})["Location"].endswith("/certificate/")
+    assert client.post(whose, {"relationship": "household"})["Location"].endswith("/subject/")
+
+
+def test_submitting_twice_creates_one_application(online_juminhyo):
+    client = Client()
+    client.force_login(make_user())
+    check_url = _walk(client, _start(client))
+    first = client.post(check_url)
+    second = client.post(check_url)
+    assert first["Location"] == second["Location"]
+    with scopes_disabled():
+        assert Submission.objects.exclude(status=SubmissionStatus.DRAFT).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submits_of_one_draft_make_one_application(online_juminhyo):
+    resident = make_user()
+    client = Client()
+    client.force_login(resident)
+    check_url = _walk(client, _start(client))
+    cookies = client.cookies
+    barrier = threading.Barrier(5)
+    locations: list[str] = []
+
+    def submit() -> None:
+        other = Client()
+        other.cookies = cookies
+        try:
+            barrier.wait(timeout=10)
+            locations.append(other.post(check_url)["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(locations) == 5 and len(set(locations)) == 1
+    with scopes_disabled():
+        submitted = Submission.objects.exclude(status=SubmissionStatus.DRAFT)
+        assert submitted.count() == 1 and submitted.get().receipt_number.endswith("-000001")
+
+
+def test_drafts_are_private(online_juminhyo):
+    owner = Client()
+    owner.force_login(make_user())
+    first = _start(owner)
+    stranger = Client()
+    stranger.force_login(make_user())
+    assert stranger.get(first).status_code == 404
+    assert Client().get(first).status_code == 404
+    assert owner.get(first.replace(first.split("/")[-3], "not-a-uuid")).status_code == 404
+
+
+def test_sign_in_and_my_number_card_requirements(online_juminhyo):
+    anonymous = Client().get("/city-a/procedures/juminhyo/apply/")
+    assert "ログインして申請する" in anonymous.content.decode()
+    assert Client().post("/city-a/procedures/juminhyo/apply/").status_code == 200  # no draft without sign-in
+    with scopes_disabled():
+        Procedure.objects.filter(pk=online_juminhyo.pk).update(identity_level=IdentityLevel.MY_NUMBER_CARD)
+    client = Client()
+    client.force_login(make_user())
+    page = client.post("/city-a/procedures/juminhyo/apply/").content.decode()
+    assert "マイナンバーカードによる本人確認が必要です" in page
+    with scopes_disabled():
+        assert not Submission.objects.exists()
+
+
+def test_procedures_without_an_online_form_cannot_be_started(client, juminhyo_a):
+    assert client.get("/city-a/procedures/juminhyo/apply/").status_code == 404
