@@ -190,3 +190,71 @@ def test_sign_in_and_my_number_card_requirements(online_juminhyo):
 
 def test_procedures_without_an_online_form_cannot_be_started(client, juminhyo_a):
     assert client.get("/city-a/procedures/juminhyo/apply/").status_code == 404
+
+
+def _submitted(client):
+    check_url = _walk(client, _start(client))
+    done = client.post(check_url)["Location"]
+    with scopes_disabled():
+        return Submission.objects.exclude(status=SubmissionStatus.DRAFT).latest("pk"), done
+
+
+def test_my_applications_list_and_privacy(online_juminhyo):
+    owner = Client()
+    owner.force_login(make_user())
+    submission, _ = _submitted(owner)
+    listing = owner.get("/city-a/procedures/mine/").content.decode()
+    assert submission.receipt_number in listing
+    detail = owner.get(f"/city-a/procedures/mine/{submission.public_id}/")
+    assert detail.status_code == 200 and "申請済" in detail.content.decode()
+    stranger = Client()
+    stranger.force_login(make_user())
+    assert submission.receipt_number not in stranger.get("/city-a/procedures/mine/").content.decode()
+    assert stranger.get(f"/city-a/procedures/mine/{submission.public_id}/").status_code == 404
+    assert Client().get("/city-a/procedures/mine/").status_code == 302  # sign-in first
+
+
+def test_correction_request_answered_by_the_resident(online_juminhyo, city_a):
+    from madoguchi.accounts.models import Role
+    from madoguchi.procedures import submissions
+
+    from ..factories import make_staff
+
+    resident = make_user()
+    owner = Client()
+    owner.force_login(resident)
+    submission, _ = _submitted(owner)
+    staff = make_staff(city_a, Role.MUNICIPALITY_ADMIN)
+    with municipality_scope(city_a):
+        submissions.submission_change_status(submission=submission, actor=staff, to_status="accepted", request=None)
+        submissions.submission_request_correction(
+            submission=submission, actor=staff, fields=["copies"], message="通数をご確認ください", request=None
+        )
+    detail = owner.get(f"/city-a/procedures/mine/{submission.public_id}/").content.decode()
+    assert "修正をお願いしています" in detail and "通数をご確認ください" in detail
+    # Only the page with the answer to correct can be edited, and only that answer is taken.
+    assert owner.get(f"/city-a/procedures/mine/{submission.public_id}/correct/delivery/").status_code == 404
+    response = owner.post(
+        f"/city-a/procedures/mine/{submission.public_id}/correct/certificate/",
+        {"scope": "household_all", "copies": "3", "purpose": "work"},
+    )
+    assert response.status_code == 302
+    owner.post(f"/city-a/procedures/mine/{submission.public_id}/resubmit/")
+    with scopes_disabled():
+        submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.IN_REVIEW and submission.correction_fields == []
+    assert submission.answers["copies"] == 3 and submission.answers["scope"] == "individual"
+
+
+def test_resident_withdraws_an_application(online_juminhyo):
+    owner = Client()
+    owner.force_login(make_user())
+    submission, _ = _submitted(owner)
+    assert (
+        owner.post(f"/city-a/procedures/mine/{submission.public_id}/withdraw/", {"reason": "不要"}).status_code == 302
+    )
+    with scopes_disabled():
+        submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.WITHDRAWN
+    again = owner.post(f"/city-a/procedures/mine/{submission.public_id}/withdraw/", follow=True).content.decode()
+    assert "取り下げられません" in again

@@ -176,3 +176,53 @@ def form_version_publish_example(*, procedure: Procedure, definition: dict[str, 
         status=FormVersion.Status.LIVE,
         published_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def correction_save(*, submission: Submission, applicant: Any, answers: dict[str, Any]) -> Submission:
+    """Take the applicant's new values for exactly the answers staff asked to correct; the rest stay as sent."""
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.applicant_id != getattr(applicant, "pk", None) or locked.status != SubmissionStatus.CORRECTION_REQUESTED:
+        raise ServiceError("not_correctable", _("この申請は今は修正できません。"))
+    updated = dict(locked.answers)
+    for field_id in locked.correction_fields:
+        if field_id in answers:
+            updated[field_id] = answers[field_id]
+        else:
+            updated.pop(field_id, None)
+    locked.answers = updated
+    locked.save(update_fields=["answers", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def correction_resubmit(*, submission: Submission, applicant: Any, request: HttpRequest | None) -> Submission:
+    """Send the corrected application back to review after validating every answer again."""
+    locked = Submission.objects.select_for_update().select_related("form_version").get(pk=submission.pk)
+    if locked.applicant_id != getattr(applicant, "pk", None) or locked.status != SubmissionStatus.CORRECTION_REQUESTED:
+        raise ServiceError("not_correctable", _("この申請は今は修正できません。"))
+    cleaned = clean_answers(validate_definition(locked.form_version.definition), locked.answers)
+    if not cleaned.is_valid:
+        raise IncompleteAnswers(cleaned.errors)
+    corrected = list(locked.correction_fields)
+    locked.answers = cleaned.answers
+    locked.status = SubmissionStatus.IN_REVIEW
+    locked.correction_fields = []
+    locked.save(update_fields=["answers", "status", "correction_fields", "updated_at"])
+    SubmissionEvent.objects.create(
+        submission=locked,
+        kind=SubmissionEvent.Kind.STATUS,
+        actor=applicant,
+        from_status=SubmissionStatus.CORRECTION_REQUESTED,
+        to_status=SubmissionStatus.IN_REVIEW,
+    )
+    audit_record(
+        action="submission.corrected",
+        actor=applicant,
+        municipality=locked.municipality,
+        object_type="submission",
+        object_id=locked.receipt_number,
+        request=request,
+        details={"fields": corrected},
+    )
+    return locked

@@ -39,7 +39,7 @@ MANIFEST = ModuleManifest(
     ),
     public_urls="madoguchi.procedures.urls",
     staff_urls="madoguchi.procedures.staff_urls",
-    public_nav=(NavEntry(_("手続をさがす"), "procedures:catalogue"),),
+    public_nav=(NavEntry(_("手続をさがす"), "procedures:catalogue"), NavEntry(_("申請一覧"), "procedures:mine")),
     staff_nav=(
         NavEntry(_("申請の受付"), "procedures_staff:inbox", "procedures.manage"),
         NavEntry(_("手続の管理"), "procedures_staff:list", "procedures.manage"),

@@ -95,11 +95,22 @@ class Fee(MunicipalityOwned):
         return self.unit_en if (get_language() or "ja").startswith("en") and self.unit_en else self.unit
 
 
+# Path segments under /<slug>/procedures/ that the module uses itself.
+RESERVED_PROCEDURE_SLUGS = frozenset({"mine", "apply"})
+
+
+def validate_procedure_slug(value: str) -> None:
+    if value in RESERVED_PROCEDURE_SLUGS:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(_("「%(slug)s」はシステムで使われているため、URL名にできません。") % {"slug": value})
+
+
 class Procedure(MunicipalityOwned):
     """A procedure (申請・届出) a municipality offers, with everything a resident needs to know before starting."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.CharField(_("URL名"), max_length=60, validators=[slug_validator])
+    slug = models.CharField(_("URL名"), max_length=60, validators=[slug_validator, validate_procedure_slug])
     preset_key = models.CharField(_("ひな形"), max_length=60, blank=True)
     name = models.CharField(_("手続名"), max_length=120)
     name_kana = models.CharField(_("手続名（かな）"), max_length=240)

@@ -132,3 +132,27 @@ def submission_assignable_staff(submission: Submission) -> list[Any]:
         )
         users = {membership.user for membership in memberships.select_related("user", "user__profile")}
     return sorted(users, key=lambda user: user.email)
+
+
+def submissions_of_applicant(municipality: Municipality, user: Any) -> QuerySet[Submission]:
+    """A resident's own applications (and unfinished drafts) in this municipality, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Submission.objects.none()
+    return (
+        Submission.objects.filter(municipality=municipality, applicant=user)
+        .select_related("procedure")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def submission_of_applicant(municipality: Municipality, user: Any, public_id: str) -> Submission:
+    return get_object_in_municipality(
+        submissions_of_applicant(municipality, user).prefetch_related(
+            Prefetch(
+                "events",
+                queryset=SubmissionEvent.objects.filter(internal=False).order_by("occurred_at", "pk"),
+            )
+        ),
+        municipality,
+        public_id=public_id,
+    )

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import journey_views, views
+from . import journey_views, mine_views, views
 
 app_name = "procedures"
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
+    path("mine/", mine_views.mine, name="mine"),
+    path("mine/<str:submission_id>/", mine_views.mine_detail, name="mine_detail"),
+    path("mine/<str:submission_id>/resubmit/", mine_views.mine_resubmit, name="mine_resubmit"),
+    path("mine/<str:submission_id>/withdraw/", mine_views.mine_withdraw, name="mine_withdraw"),
+    path("mine/<str:submission_id>/correct/<slug:page_id>/", mine_views.mine_correct, name="mine_correct"),
     path("<slug:procedure_slug>/", views.procedure_detail, name="detail"),
     path("<slug:procedure_slug>/apply/", journey_views.apply_start, name="apply_start"),
     path("<slug:procedure_slug>/apply/<str:draft_id>/check/", journey_views.apply_check, name="apply_check"),

@@ -1,0 +1,139 @@
+"""マイページ for applications: a resident's own applications, their progress, corrections and withdrawal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from madoguchi.core.errors import ServiceError
+from madoguchi.core.tenancy import municipality_view
+
+from . import journey, selectors, submissions
+from .engine.definition import validate_definition
+from .engine.forms import page_form
+from .engine.summary import summarise
+from .manifest import module_required
+from .models import WITHDRAWABLE, SubmissionStatus
+
+
+def _detail_url(request: HttpRequest, submission_id: str) -> str:
+    return reverse(
+        "procedures:mine_detail",
+        kwargs={"municipality_slug": request.municipality.slug, "submission_id": submission_id},  # type: ignore[attr-defined]
+    )
+
+
+@require_GET
+@login_required
+@municipality_view
+@module_required
+def mine(request: HttpRequest) -> HttpResponse:
+    items = selectors.submissions_of_applicant(request.municipality, request.user)  # type: ignore[attr-defined]
+    return render(request, "procedures/mine.html", {"items": items})
+
+
+@never_cache
+@require_GET
+@login_required
+@municipality_view
+@module_required
+def mine_detail(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
+    if submission.status == SubmissionStatus.DRAFT:
+        return redirect(
+            "procedures:apply_check",
+            municipality_slug=request.municipality.slug,  # type: ignore[attr-defined]
+            procedure_slug=submission.procedure.slug,
+            draft_id=submission.public_id,
+        )
+    definition = validate_definition(submission.form_version.definition)
+    sections = summarise(definition, submission.answers, language=get_language())
+    correction_pages = [
+        section.page_id
+        for section in sections
+        if any(row.field_id in submission.correction_fields for row in section.rows)
+    ]
+    return render(
+        request,
+        "procedures/mine_detail.html",
+        {
+            "submission": submission,
+            "sections": sections,
+            "correction_pages": correction_pages,
+            "can_withdraw": submission.status in WITHDRAWABLE,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+@municipality_view
+@module_required
+def mine_correct(request: HttpRequest, submission_id: str, page_id: str) -> HttpResponse:
+    """Edit a page holding answers staff asked to correct; only those answers are taken."""
+    submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
+    if submission.status != SubmissionStatus.CORRECTION_REQUESTED:
+        return redirect(_detail_url(request, submission_id))
+    definition = validate_definition(submission.form_version.definition)
+    page = next((p for p in definition.pages if p.id == page_id), None)
+    if page is None or not any(member.id in submission.correction_fields for member in page.fields):
+        raise Http404
+    form = page_form(
+        definition,
+        page_id,
+        data=request.POST if request.method == "POST" else None,
+        files=request.FILES if request.method == "POST" else None,
+        initial=submission.answers,
+        language=get_language(),
+    )
+    if request.method == "POST" and form.is_valid():
+        journey.correction_save(submission=submission, applicant=request.user, answers=form.answers())
+        return redirect(_detail_url(request, submission_id))
+    return render(
+        request,
+        "procedures/mine_correct.html",
+        {"submission": submission, "form": form, "page_title": page.title.get(get_language() or "ja")},
+        status=400 if request.method == "POST" and form.action is None else 200,
+    )
+
+
+@require_POST
+@login_required
+@municipality_view
+@module_required
+def mine_resubmit(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
+    try:
+        journey.correction_resubmit(submission=submission, applicant=request.user, request=request)
+    except journey.IncompleteAnswers:
+        messages.error(request, _("修正が必要な項目が残っています。各項目を確認してください。"))
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("修正した内容で再提出しました。"))
+    return redirect(_detail_url(request, submission_id))
+
+
+@require_POST
+@login_required
+@municipality_view
+@module_required
+def mine_withdraw(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
+    try:
+        submissions.submission_withdraw(
+            submission=submission, applicant=request.user, reason=request.POST.get("reason", "")[:1000], request=request
+        )
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("申請を取り下げました。"))
+    return redirect(_detail_url(request, submission_id))
