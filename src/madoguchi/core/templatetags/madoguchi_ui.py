@@ -53,6 +53,12 @@ def datetime_local(value: Any) -> str:
 
 
 @register.filter
+def join_list(values: Any) -> str:
+    """Join labels with the list separator of the active language (「、」 in Japanese, ", " in English)."""
+    return _("、").join(str(value) for value in values)
+
+
+@register.filter
 def postal_code(value: str) -> str:
     return format_postal_code(value)
 
