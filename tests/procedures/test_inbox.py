@@ -150,3 +150,50 @@ def test_inbox_query_count_does_not_grow(city_a, juminhyo_a):
     with CaptureQueriesContext(connection) as many:
         client.get("/city-a/staff/procedures/inbox/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(content[1:])))
+
+
+def test_csv_export_for_core_systems(city_a, juminhyo_a):
+    staff_user = make_staff(city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department)
+    client = staff_client(staff_user)
+    first = _application(juminhyo_a)
+    with scopes_disabled():
+        Submission.objects.filter(pk=first.pk).update(
+            answers={**ANSWERS, "purpose": "other", "purpose_detail": '=HYPERLINK("http://evil")'}
+        )
+    _application(juminhyo_a)
+    response = client.get("/city-a/staff/procedures/inbox/export.csv", {"procedure": juminhyo_a.pk})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    header, data = rows[0], rows[1:]
+    assert header[:5] == ["receipt_number", "status", "submitted_at", "applicant_email", "fee_total"]
+    assert "applicant_name.family_name_kana" in header and "copies" in header and "declaration" not in header
+    assert len(data) == 2
+    by_number = {row[0]: dict(zip(header, row, strict=True)) for row in data}
+    exported = by_number[first.receipt_number]
+    assert exported["applicant_name.family_name"] == "山田" and exported["copies"] == "2"
+    assert exported["purpose_detail"].startswith("'=")  # never a live formula in Excel
+    assert AuditEvent.objects.filter(action="submission.exported", actor=staff_user).count() == 1
+
+
+def test_csv_export_needs_a_procedure_and_respects_scope(city_a, city_b, juminhyo_a):
+    admin = staff_client(make_staff(city_a, Role.MUNICIPALITY_ADMIN))
+    missing = admin.get("/city-a/staff/procedures/inbox/export.csv")
+    assert missing.status_code == 400 and "書き出す手続を選んでください" in missing.content.decode()
+    _application(juminhyo_a)
+    outsider = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=make_department(city_a, slug="zeimu")))
+    refused = outsider.get("/city-a/staff/procedures/inbox/export.csv", {"procedure": juminhyo_a.pk})
+    assert refused.status_code == 400  # not one of this person's procedures: an invalid choice, nothing exported
+    from ..factories import enable_module
+
+    enable_module(city_b, "procedures")
+    admin_b = staff_client(make_staff(city_b, Role.MUNICIPALITY_ADMIN))
+    assert admin_b.get("/city-b/staff/procedures/inbox/export.csv", {"procedure": juminhyo_a.pk}).status_code == 400

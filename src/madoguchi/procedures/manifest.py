@@ -4,7 +4,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase as HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.registry import ModuleManifest, NavEntry

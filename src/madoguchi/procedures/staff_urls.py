@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.staff_list, name="list"),
     path("presets/", views.staff_presets, name="presets"),
     path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/export.csv", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/<str:submission_id>/", inbox_views.submission_detail, name="submission"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
