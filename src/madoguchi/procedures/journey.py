@@ -65,14 +65,16 @@ def _profile_of(user: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def draft_start(*, procedure: Procedure, applicant: Any, request: HttpRequest | None) -> Submission:
+def draft_start(
+    *, procedure: Procedure, applicant: Any, request: HttpRequest | None, resume: bool = True
+) -> Submission:
     """A draft of this procedure's live form, prefilled from the profile (書かない). A signed-in resident who
     already has a draft of it gets that draft back, so starting twice never loses what was typed."""
     version = live_form(procedure)
     if version is None or not procedure.is_published or procedure.channel == "counter":
         raise ServiceError("not_online", _("この手続はオンラインでは申請できません。"), status=404)
     user = applicant if getattr(applicant, "is_authenticated", False) else None
-    if user is not None:
+    if user is not None and resume:
         existing = Submission.objects.filter(
             procedure=procedure, applicant=user, status=SubmissionStatus.DRAFT, form_version=version
         ).first()

@@ -40,6 +40,7 @@ MANIFEST = ModuleManifest(
     ),
     public_urls="madoguchi.procedures.urls",
     staff_urls="madoguchi.procedures.staff_urls",
+    api_router="madoguchi.procedures.api.router",
     public_nav=(NavEntry(_("手続をさがす"), "procedures:catalogue"), NavEntry(_("申請一覧"), "procedures:mine")),
     staff_nav=(
         NavEntry(_("申請の受付"), "procedures_staff:inbox", "procedures.manage"),
