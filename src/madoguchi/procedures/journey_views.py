@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from madoguchi.core.errors import ServiceError
+from madoguchi.core.ratelimit import rate_limit
 from madoguchi.core.tenancy import municipality_view
 
 from . import journey, selectors
@@ -93,6 +94,7 @@ def _page_url(procedure: Procedure, draft: Submission, page_id: str) -> str:
 @require_http_methods(["GET", "POST"])
 @municipality_view
 @module_required
+@rate_limit("application")
 def apply_start(request: HttpRequest, procedure_slug: str) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     procedure = selectors.procedure_get_published(municipality, procedure_slug)
@@ -177,6 +179,7 @@ def apply_page(request: HttpRequest, procedure_slug: str, draft_id: str, page_id
 @require_http_methods(["GET", "POST"])
 @municipality_view
 @module_required
+@rate_limit("application")
 def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     procedure = selectors.procedure_get_published(municipality, procedure_slug)

@@ -32,6 +32,19 @@ def _seed(municipality: Any) -> None:
     seed_procedures(municipality)
 
 
+def _kpi_providers() -> tuple[Callable[..., Any], ...]:
+    def lazy(name: str) -> Callable[..., Any]:
+        def provider(municipality: Any, *, fiscal_year: int) -> Any:
+            from . import kpis
+
+            return getattr(kpis, name)(municipality, fiscal_year=fiscal_year)
+
+        provider.__name__ = name
+        return provider
+
+    return tuple(lazy(name) for name in ("procedures_online", "online_submissions", "median_processing_days"))
+
+
 MANIFEST = ModuleManifest(
     key=KEY,
     name=_("電子申請"),
@@ -47,5 +60,6 @@ MANIFEST = ModuleManifest(
         NavEntry(_("手続の管理"), "procedures_staff:list", "procedures.manage"),
     ),
     enabled_by_default=False,
+    kpi_providers=_kpi_providers(),
     demo_seeder=_seed,
 )

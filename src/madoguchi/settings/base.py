@@ -197,6 +197,7 @@ RATE_LIMITS = {
     "password_reset": (10, 60 * 60),
     "verification_email": (10, 60 * 60),
     "identity_start": (30, 10 * 60),
+    "application": (60, 10 * 60),
 }
 
 SESSION_COOKIE_HTTPONLY = True
