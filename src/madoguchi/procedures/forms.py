@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.core.models import Department, Municipality
 
 from .models import Applicant, Category, Delivery, LifeEvent, Procedure
+from .services import CATALOGUE_FIELDS
 
 
 class CatalogueSearchForm(forms.Form):
@@ -42,23 +43,7 @@ class ProcedureForm(forms.ModelForm):
 
     class Meta:
         model = Procedure
-        fields = [
-            "name",
-            "name_kana",
-            "name_en",
-            "summary",
-            "summary_en",
-            "category",
-            "department",
-            "legal_basis",
-            "applicants",
-            "identity_level",
-            "channel",
-            "delivery_methods",
-            "processing_days",
-            "preparation",
-            "preparation_en",
-        ]
+        fields = list(CATALOGUE_FIELDS)
         error_messages = {
             "name": {"required": _("手続名を入力してください。")},
             "name_kana": {"required": _("手続名のよみがなを入力してください。")},

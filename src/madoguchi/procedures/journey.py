@@ -22,9 +22,9 @@ from .engine.definition import FormDefinition, validate_definition
 from .engine.fees import compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
-from .models import FormVersion, Procedure, Submission, SubmissionEvent, SubmissionStatus
+from .models import FormVersion, Procedure, Submission, SubmissionStatus
 from .selectors import live_form
-from .submissions import receipt_number_issue
+from .submissions import receipt_number_issue, record_change
 
 PROFILE_FIELDS = (
     "family_name",
@@ -135,20 +135,13 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
     locked.submitted_at = timezone.now()
     locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
     locked.save()
-    SubmissionEvent.objects.create(
-        submission=locked,
-        kind=SubmissionEvent.Kind.STATUS,
-        actor=locked.applicant,
-        from_status=SubmissionStatus.DRAFT,
-        to_status=SubmissionStatus.SUBMITTED,
-    )
-    audit_record(
+    record_change(
+        locked,
         action="submission.submitted",
         actor=locked.applicant,
-        municipality=locked.municipality,
-        object_type="submission",
-        object_id=locked.receipt_number,
         request=request,
+        from_status=SubmissionStatus.DRAFT,
+        to_status=SubmissionStatus.SUBMITTED,
         details={"procedure": locked.procedure.slug, "fee": quote.total},
     )
     if locked.applicant is not None:
@@ -211,20 +204,13 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
     locked.status = SubmissionStatus.IN_REVIEW
     locked.correction_fields = []
     locked.save(update_fields=["answers", "status", "correction_fields", "updated_at"])
-    SubmissionEvent.objects.create(
-        submission=locked,
-        kind=SubmissionEvent.Kind.STATUS,
-        actor=applicant,
-        from_status=SubmissionStatus.CORRECTION_REQUESTED,
-        to_status=SubmissionStatus.IN_REVIEW,
-    )
-    audit_record(
+    record_change(
+        locked,
         action="submission.corrected",
         actor=applicant,
-        municipality=locked.municipality,
-        object_type="submission",
-        object_id=locked.receipt_number,
         request=request,
+        from_status=SubmissionStatus.CORRECTION_REQUESTED,
+        to_status=SubmissionStatus.IN_REVIEW,
         details={"fields": corrected},
     )
     return locked

@@ -75,6 +75,36 @@ def _record(
     )
 
 
+def record_change(
+    submission: Submission,
+    *,
+    action: str,
+    actor: Any,
+    request: HttpRequest | None,
+    kind: str = SubmissionEvent.Kind.STATUS,
+    text: str = "",
+    internal: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict[str, Any] | None = None,
+) -> SubmissionEvent:
+    """One change to an application, written twice on purpose: to its history (what the applicant and staff
+    see) and to the audit log (who did it, from where)."""
+    event = _record(
+        submission, kind=kind, actor=actor, text=text, internal=internal, from_status=from_status, to_status=to_status
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        municipality=submission.municipality,
+        object_type="submission",
+        object_id=submission.receipt_number or str(submission.public_id),
+        request=request,
+        details=details,
+    )
+    return event
+
+
 def _tell_applicant(submission: Submission, *, template: str, text: str = "") -> None:
     """One e-mail to the applicant (never a staff link; the status page is on the resident side)."""
     applicant = submission.applicant
@@ -155,21 +185,14 @@ def submission_request_correction(
     locked.status = SubmissionStatus.CORRECTION_REQUESTED
     locked.correction_fields = chosen
     locked.save(update_fields=["status", "correction_fields", "updated_at"])
-    _record(
+    record_change(
         locked,
-        kind=SubmissionEvent.Kind.STATUS,
+        action="submission.correction_requested",
         actor=actor,
+        request=request,
         text=message,
         from_status=from_status,
         to_status=locked.status,
-    )
-    audit_record(
-        action="submission.correction_requested",
-        actor=actor,
-        municipality=locked.municipality,
-        object_type="submission",
-        object_id=locked.receipt_number,
-        request=request,
         details={"fields": chosen},
     )
     _tell_applicant(locked, template="procedures/email/correction_requested", text=message)
@@ -183,16 +206,15 @@ def submission_add_note(
     _check_staff_scope(submission, actor)
     if not text.strip():
         raise ServiceError("text_required", _("メモを入力してください。"), field="text")
-    event = _record(submission, kind=SubmissionEvent.Kind.NOTE, actor=actor, text=text, internal=True)
-    audit_record(
+    return record_change(
+        submission,
         action="submission.note_added",
         actor=actor,
-        municipality=submission.municipality,
-        object_type="submission",
-        object_id=submission.receipt_number,
         request=request,
+        kind=SubmissionEvent.Kind.NOTE,
+        text=text,
+        internal=True,
     )
-    return event
 
 
 @transaction.atomic
@@ -202,14 +224,13 @@ def submission_message_applicant(
     _check_staff_scope(submission, actor)
     if not text.strip():
         raise ServiceError("text_required", _("メッセージを入力してください。"), field="text")
-    event = _record(submission, kind=SubmissionEvent.Kind.MESSAGE_TO_APPLICANT, actor=actor, text=text)
-    audit_record(
+    event = record_change(
+        submission,
         action="submission.message_sent",
         actor=actor,
-        municipality=submission.municipality,
-        object_type="submission",
-        object_id=submission.receipt_number,
         request=request,
+        kind=SubmissionEvent.Kind.MESSAGE_TO_APPLICANT,
+        text=text,
     )
     _tell_applicant(submission, template="procedures/email/message", text=text)
     return event
@@ -230,20 +251,14 @@ def submission_assign(*, submission: Submission, actor: Any, assignee: Any, requ
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     locked.assignee = assignee
     locked.save(update_fields=["assignee", "updated_at"])
-    _record(
+    record_change(
         locked,
-        kind=SubmissionEvent.Kind.ASSIGNMENT,
-        actor=actor,
-        text=assignee.email if assignee is not None else "",
-        internal=True,
-    )
-    audit_record(
         action="submission.assigned",
         actor=actor,
-        municipality=locked.municipality,
-        object_type="submission",
-        object_id=locked.receipt_number,
         request=request,
+        kind=SubmissionEvent.Kind.ASSIGNMENT,
+        text=assignee.email if assignee is not None else "",
+        internal=True,
         details={"assignee": assignee.email if assignee is not None else None},
     )
     return locked
@@ -265,20 +280,13 @@ def submission_withdraw(
     from_status = locked.status
     locked.status = SubmissionStatus.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
-    _record(
+    record_change(
         locked,
-        kind=SubmissionEvent.Kind.STATUS,
+        action="submission.withdrawn",
         actor=applicant,
+        request=request,
         text=reason,
         from_status=from_status,
         to_status=locked.status,
-    )
-    audit_record(
-        action="submission.withdrawn",
-        actor=applicant,
-        municipality=locked.municipality,
-        object_type="submission",
-        object_id=locked.receipt_number,
-        request=request,
     )
     return locked
