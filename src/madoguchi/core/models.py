@@ -16,6 +16,12 @@ from django_scopes import ScopedManager
 
 from .validators import validate_local_government_code
 
+
+def localized(japanese: str, english: str) -> str:
+    """The English text when English is active and there is one; otherwise the Japanese (the source)."""
+    return english if english and (get_language() or "ja").startswith("en") else japanese
+
+
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{1,39}$", _("英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。")
 )
@@ -97,13 +103,11 @@ class Municipality(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the active language (English falls back to Japanese when not set)."""
-        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
     @property
     def display_prefecture(self) -> str:
-        if (get_language() or "ja").startswith("en") and self.prefecture_en:
-            return self.prefecture_en
-        return self.prefecture
+        return localized(self.prefecture, self.prefecture_en)
 
 
 class MunicipalityHost(models.Model):
@@ -179,7 +183,7 @@ class Department(MunicipalityOwned):
 
     @property
     def display_name(self) -> str:
-        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
 
 class ModuleActivation(MunicipalityOwned):

@@ -15,10 +15,9 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.models import MunicipalityOwned, slug_validator
+from madoguchi.core.models import MunicipalityOwned, localized, slug_validator
 
 from . import crypto
 from .validators import validate_endpoint_url
@@ -132,7 +131,7 @@ class IdentityProvider(MunicipalityOwned):
 
     @property
     def display_name(self) -> str:
-        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
     @property
     def scope_list(self) -> list[str]:

@@ -4,10 +4,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.models import Department, MunicipalityOwned
+from madoguchi.core.models import Department, MunicipalityOwned, localized
 
 
 class Importance(models.TextChoices):
@@ -46,8 +45,8 @@ class Notice(MunicipalityOwned):
 
     @property
     def display_title(self) -> str:
-        return self.title_en if (get_language() or "ja").startswith("en") and self.title_en else self.title
+        return localized(self.title, self.title_en)
 
     @property
     def display_body(self) -> str:
-        return self.body_en if (get_language() or "ja").startswith("en") and self.body_en else self.body
+        return localized(self.body, self.body_en)

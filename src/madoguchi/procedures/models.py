@@ -7,11 +7,10 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from madoguchi.core.models import Department, MunicipalityOwned, slug_validator
+from madoguchi.core.models import Department, MunicipalityOwned, localized, slug_validator
 
 
 class Category(models.TextChoices):
@@ -88,11 +87,11 @@ class Fee(MunicipalityOwned):
 
     @property
     def display_name(self) -> str:
-        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
     @property
     def display_unit(self) -> str:
-        return self.unit_en if (get_language() or "ja").startswith("en") and self.unit_en else self.unit
+        return localized(self.unit, self.unit_en)
 
 
 # Path segments under /<slug>/procedures/ that the module uses itself.
@@ -159,7 +158,7 @@ class Procedure(MunicipalityOwned):
         return self.name
 
     def _localized(self, japanese: str, english: str) -> str:
-        return english if (get_language() or "ja").startswith("en") and english else japanese
+        return localized(japanese, english)
 
     @property
     def display_name(self) -> str:
@@ -220,11 +219,11 @@ class RequiredAttachment(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name_en if (get_language() or "ja").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
     @property
     def display_condition(self) -> str:
-        return self.condition_en if (get_language() or "ja").startswith("en") and self.condition_en else self.condition
+        return localized(self.condition, self.condition_en)
 
 
 class FormVersion(models.Model):
