@@ -65,6 +65,7 @@ e2e: $(E2E_STAMP) messages
 ## bench: benchmarks; JSON results in bench/results/
 bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/catalogue_search.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)
