@@ -76,12 +76,19 @@ def department_scope(user: User | AnonymousUser | None, municipality: Municipali
     municipality admins, and system actions without a user); department staff get their own 課 only."""
     if user is None or not user.is_authenticated or user.is_platform_admin:
         return None
-    memberships = StaffMembership.objects.filter(municipality=municipality, user=user, is_active=True)
-    if memberships.filter(role=Role.MUNICIPALITY_ADMIN).exists():
-        return None
-    return frozenset(
-        memberships.filter(role=Role.DEPARTMENT_STAFF, department__isnull=False).values_list("department_id", flat=True)
-    )
+    # Asked by selector, form and service within one request: one query per user and municipality.
+    cache: dict[int, frozenset[int] | None] = user.__dict__.setdefault("_madoguchi_department_scope", {})
+    if municipality.pk not in cache:
+        rows = StaffMembership.objects.filter(municipality=municipality, user=user, is_active=True).values_list(
+            "role", "department_id"
+        )
+        if any(role == Role.MUNICIPALITY_ADMIN for role, _department in rows):
+            cache[municipality.pk] = None
+        else:
+            cache[municipality.pk] = frozenset(
+                department for role, department in rows if role == Role.DEPARTMENT_STAFF and department is not None
+            )
+    return cache[municipality.pk]
 
 
 def has_permission(user: User, municipality: Municipality, permission: str) -> bool:

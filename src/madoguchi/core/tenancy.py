@@ -83,9 +83,27 @@ def municipality_view(view: Callable[..., Any]) -> Callable[..., Any]:
 __all__ = [
     "RESERVED_SLUGS",
     "get_object_in_municipality",
+    "module_required",
     "municipality_for_host",
     "municipality_for_slug",
     "municipality_scope",
     "municipality_view",
     "scopes_disabled",
 ]
+
+
+def module_required(module_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """404 when the request's municipality has switched this module off (put inside municipality_view)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            from .selectors import module_is_enabled
+
+            if not module_is_enabled(request.municipality, module_key):  # type: ignore[attr-defined]
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -37,15 +37,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Once every migration is applied this process never needs to read the migration graph again (it is loaded
+# from disk, which load-balancer probes every few seconds should not pay for).
+_migrations_known_applied = False
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness: the database answers and every migration is applied."""
+    global _migrations_known_applied
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending = []
+        if not _migrations_known_applied:
+            executor = MigrationExecutor(connection)
+            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            _migrations_known_applied = not pending
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     if pending:

@@ -1,28 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.registry import ModuleManifest, NavEntry, SettingSpec
-from madoguchi.core.selectors import module_is_enabled
+from madoguchi.core.tenancy import module_required as module_required_for
 
 KEY = "notices"
 
 
-def module_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """404 when the municipality has switched this module off."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not module_is_enabled(request.municipality, KEY):  # type: ignore[attr-defined]
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# 404 when the municipality has switched this module off.
+module_required = module_required_for(KEY)
 
 
 def _home_section(request: HttpRequest) -> str:

@@ -3,7 +3,6 @@ application, columns from the form definition, streamed so any number of rows ex
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from madoguchi.core.csvexport import stream_csv
 from madoguchi.core.models import Municipality
 from madoguchi.core.tenancy import municipality_scope
 
@@ -18,18 +18,6 @@ from .engine.definition import ADDRESS_PARTS, NAME_PARTS, FieldDef, validate_def
 from .models import FormVersion, Submission
 
 FIXED_COLUMNS = ("receipt_number", "status", "submitted_at", "applicant_email", "fee_total")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in anything a resident typed."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _columns_of(field: FieldDef) -> list[tuple[str, str, str | None]]:
@@ -55,19 +43,20 @@ def columns_for(versions: Iterable[FormVersion]) -> list[tuple[str, str, str | N
     return list(seen.values())
 
 
-def _cell(answers: dict[str, Any], field_id: str, part: str | None) -> str:
+def _cell(answers: dict[str, Any], field_id: str, part: str | None) -> Any:
+    """One answer as a cell value (stream_csv neutralises formulas)."""
     value = answers.get(field_id)
     if part is not None:
-        return _safe(value.get(part, "") if isinstance(value, dict) else "")
+        return value.get(part, "") if isinstance(value, dict) else ""
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
-            return _safe(json.dumps(value, ensure_ascii=False, sort_keys=True))
-        return _safe("; ".join(str(item) for item in value))
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return "; ".join(str(item) for item in value)
     if isinstance(value, dict):
-        return _safe(value.get("name") or json.dumps(value, ensure_ascii=False, sort_keys=True))
+        return value.get("name") or json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
         return "1" if value else "0"
-    return _safe(value)
+    return value
 
 
 def csv_rows(submissions: QuerySet[Submission], municipality: Municipality) -> Iterator[str]:
@@ -80,16 +69,15 @@ def csv_rows(submissions: QuerySet[Submission], municipality: Municipality) -> I
 def _rows(submissions: QuerySet[Submission]) -> Iterator[str]:
     versions = FormVersion.objects.filter(pk__in=submissions.values("form_version_id"))
     columns = columns_for(versions)
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    yield writer.writerow([*FIXED_COLUMNS, *(name for name, _field, _part in columns)])
-    for submission in submissions.select_related("applicant").iterator(chunk_size=2000):
-        submitted = timezone.localtime(submission.submitted_at).isoformat() if submission.submitted_at else ""
-        fixed = [
+    rows = (
+        [
             submission.receipt_number,
             submission.status,
-            submitted,
-            _safe(submission.applicant.email if submission.applicant else ""),
-            str(submission.fee_total),
+            timezone.localtime(submission.submitted_at).isoformat() if submission.submitted_at else "",
+            submission.applicant.email if submission.applicant else "",
+            submission.fee_total,
+            *(_cell(submission.answers, field_id, part) for _name, field_id, part in columns),
         ]
-        yield writer.writerow([*fixed, *(_cell(submission.answers, field_id, part) for _n, field_id, part in columns)])
+        for submission in submissions.select_related("applicant").iterator(chunk_size=2000)
+    )
+    yield from stream_csv([*FIXED_COLUMNS, *(name for name, _field, _part in columns)], rows)

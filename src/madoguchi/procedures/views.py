@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from madoguchi.accounts.permissions import Perm, department_scope
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.pagination import paginate
 from madoguchi.core.selectors import department_list
 from madoguchi.core.tenancy import municipality_view
 from madoguchi.staff.decorators import staff_view
@@ -24,13 +22,6 @@ from .models import Category, LifeEvent
 from .presets import PRESETS
 
 PAGE_SIZE = 20
-
-
-def _page(request: HttpRequest, items: Any) -> tuple[Any, str]:
-    query = request.GET.copy()
-    query.pop("page", None)
-    encoded = query.urlencode()
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")), (encoded + "&") if encoded else ""
 
 
 @require_GET
@@ -47,7 +38,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         category=filters.get("category", ""),
         life_event=filters.get("life_event", ""),
     )
-    page, querystring = _page(request, results) if searching else (None, "")
+    page, querystring = paginate(request, results, PAGE_SIZE) if searching else (None, "")
     return render(
         request,
         "procedures/catalogue.html",
@@ -77,7 +68,7 @@ def procedure_detail(request: HttpRequest, procedure_slug: str) -> HttpResponse:
 @module_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     procedures = selectors.procedure_list_for_staff(request.municipality, request.user)  # type: ignore[attr-defined]
-    page, querystring = _page(request, procedures)
+    page, querystring = paginate(request, procedures, PAGE_SIZE)
     return render(request, "procedures/staff_list.html", {"page_obj": page, "querystring_without_page": querystring})
 
 

@@ -3,12 +3,9 @@ municipality settings, audit log and resident look-up. Thin: parse, call one ser
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -24,7 +21,9 @@ from madoguchi.audit import selectors as audit_selectors
 from madoguchi.audit.services import audit_personal_data_viewed, audit_record
 from madoguchi.core import selectors as core_selectors
 from madoguchi.core import services as core_services
+from madoguchi.core.csvexport import stream_csv
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.pagination import paginate
 from madoguchi.core.registry import registry
 
 from .decorators import staff_view
@@ -38,15 +37,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
-
-
-def _page(request: HttpRequest, items: Any) -> tuple[Any, str]:
-    paginator = Paginator(items, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    encoded = query.urlencode()
-    return page, (encoded + "&") if encoded else ""
 
 
 def _redirect(name: str, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -73,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view(Perm.USERS_MANAGE)
 def users(request: HttpRequest) -> HttpResponse:
-    page, querystring = _page(request, account_selectors.staff_membership_list(request.municipality))  # type: ignore[attr-defined]
+    page, querystring = paginate(request, account_selectors.staff_membership_list(request.municipality), PAGE_SIZE)  # type: ignore[attr-defined]
     return render(request, "staff/users.html", {"page_obj": page, "querystring_without_page": querystring})
 
 
@@ -247,7 +237,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound and not form.is_valid():
         events = events.none()
-    page, querystring = _page(request, events)
+    page, querystring = paginate(request, events, PAGE_SIZE)
     return render(
         request,
         "staff/audit.html",
@@ -261,11 +251,6 @@ def audit(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 @require_GET
@@ -285,28 +270,23 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
         request=request,
         details={key: str(value) for key, value in filters.items() if value},
     )
-    writer = csv.writer(_Echo())
-
-    def rows() -> Iterator[str]:
-        yield "\ufeff"
-        yield writer.writerow(
-            ["occurred_at", "actor", "action", "object_type", "object_id", "ip_address", "request_id", "details"]
-        )
-        for event in events.iterator(chunk_size=2000):
-            cells = [
-                timezone.localtime(event.occurred_at).isoformat(),
-                event.actor_label,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.ip_address or "",
-                event.request_id,
-                _json(event.details),
-            ]
-            yield writer.writerow([_csv_safe(cell) for cell in cells])
+    header = ["occurred_at", "actor", "action", "object_type", "object_id", "ip_address", "request_id", "details"]
+    rows = (
+        [
+            timezone.localtime(event.occurred_at).isoformat(),
+            event.actor_label,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.ip_address or "",
+            event.request_id,
+            _json(event.details),
+        ]
+        for event in events.iterator(chunk_size=2000)
+    )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(stream_csv(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{municipality.slug}-{stamp}.csv"'
     return response
 
@@ -315,11 +295,6 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell starting with = + - @ is read as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require_GET
@@ -331,7 +306,7 @@ def residents(request: HttpRequest) -> HttpResponse:
     page, querystring = None, ""
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
         results = account_selectors.resident_search(municipality, form.cleaned_data["q"])
-        page, querystring = _page(request, results)
+        page, querystring = paginate(request, results, PAGE_SIZE)
         audit_record(
             action="personal_data.search",
             actor=request.user,
