@@ -71,3 +71,18 @@ class ProcedureForm(forms.ModelForm):
         if value > 365:
             raise forms.ValidationError(_("標準処理日数は365日以内にしてください。"))
         return value
+
+
+class ApplicantMessageForm(forms.Form):
+    """A message from the applicant to the department about their application."""
+
+    text = forms.CharField(
+        label=_("担当課へのメッセージ"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("担当課からの質問への回答などを書いてください（5,000文字まで）。"),
+        error_messages={
+            "required": _("メッセージを入力してください。"),
+            "max_length": _("メッセージは5,000文字以内で入力してください。"),
+        },
+    )

@@ -15,10 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from madoguchi.core.errors import ServiceError
 from madoguchi.core.tenancy import municipality_view
 
+from madoguchi.core.ratelimit import rate_limit
+
 from . import journey, selectors, submissions
 from .engine.definition import validate_definition
 from .engine.forms import page_form
 from .engine.summary import summarise
+from .forms import ApplicantMessageForm
 from .manifest import module_required
 from .models import WITHDRAWABLE, SubmissionStatus
 
@@ -45,6 +48,12 @@ def mine(request: HttpRequest) -> HttpResponse:
 @municipality_view
 @module_required
 def mine_detail(request: HttpRequest, submission_id: str) -> HttpResponse:
+    return _render_detail(request, submission_id)
+
+
+def _render_detail(
+    request: HttpRequest, submission_id: str, *, message_form: ApplicantMessageForm | None = None
+) -> HttpResponse:
     submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
     if submission.status == SubmissionStatus.DRAFT:
         return redirect(
@@ -68,7 +77,10 @@ def mine_detail(request: HttpRequest, submission_id: str) -> HttpResponse:
             "sections": sections,
             "correction_pages": correction_pages,
             "can_withdraw": submission.status in WITHDRAWABLE,
+            "can_message": submission.status in submissions.REPLYABLE,
+            "message_form": message_form or ApplicantMessageForm(),
         },
+        status=400 if message_form is not None else 200,
     )
 
 
@@ -137,3 +149,29 @@ def mine_withdraw(request: HttpRequest, submission_id: str) -> HttpResponse:
     else:
         messages.success(request, _("申請を取り下げました。"))
     return redirect(_detail_url(request, submission_id))
+
+
+@never_cache
+@require_POST
+@login_required
+@municipality_view
+@module_required
+@rate_limit("application")
+def mine_message(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """The applicant writes to the department; a mistake re-renders the page with the text kept."""
+    submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
+    form = ApplicantMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            submissions.submission_reply_from_applicant(
+                submission=submission, applicant=request.user, text=form.cleaned_data["text"], request=request
+            )
+        except ServiceError as error:
+            if error.code == "not_replyable":  # closed meanwhile: the page no longer offers the form
+                messages.error(request, str(error.message))
+                return redirect(_detail_url(request, submission_id))
+            form.add_error("text", str(error.message))
+        else:
+            messages.success(request, _("担当課にメッセージを送りました。"))
+            return redirect(_detail_url(request, submission_id))
+    return _render_detail(request, submission_id, message_form=form)

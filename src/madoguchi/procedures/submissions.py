@@ -290,3 +290,44 @@ def submission_withdraw(
         to_status=locked.status,
     )
     return locked
+
+
+# The applicant can write to the department while the application is open; once it is closed, a new
+# question is a new contact (the status page says how to reach the department).
+REPLYABLE = WITHDRAWABLE
+
+
+@transaction.atomic
+def submission_reply_from_applicant(
+    *, submission: Submission, applicant: Any, text: str, request: HttpRequest | None
+) -> SubmissionEvent:
+    """A message from the applicant to the department (e.g. an answer to a question from staff). The assigned
+    staff member, if any, is told by e-mail; the text itself stays in the application, not in the mail."""
+    locked = Submission.objects.select_for_update().select_related("assignee", "procedure").get(pk=submission.pk)
+    if locked.applicant_id is None or locked.applicant_id != getattr(applicant, "pk", None):
+        raise ServiceError("not_found", _("見つかりません。"), status=404)
+    if locked.status not in REPLYABLE:
+        raise ServiceError(
+            "not_replyable",
+            _("「%(current)s」の申請にはメッセージを送れません。担当課に直接お問い合わせください。")
+            % {"current": locked.get_status_display()},
+            field="text",
+        )
+    if not text.strip():
+        raise ServiceError("text_required", _("メッセージを入力してください。"), field="text")
+    event = record_change(
+        locked,
+        action="submission.applicant_message",
+        actor=applicant,
+        request=request,
+        kind=SubmissionEvent.Kind.MESSAGE_FROM_APPLICANT,
+        text=text,
+    )
+    if locked.assignee is not None and locked.assignee.email:
+        send_templated_email(
+            to=locked.assignee.email,
+            template="procedures/email/applicant_message",
+            context={"submission": locked, "procedure": locked.procedure},
+            language=locked.assignee.preferred_language,
+        )
+    return event

@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/", mine_views.mine, name="mine"),
     path("mine/<str:submission_id>/", mine_views.mine_detail, name="mine_detail"),
     path("mine/<str:submission_id>/resubmit/", mine_views.mine_resubmit, name="mine_resubmit"),
+    path("mine/<str:submission_id>/message/", mine_views.mine_message, name="mine_message"),
     path("mine/<str:submission_id>/withdraw/", mine_views.mine_withdraw, name="mine_withdraw"),
     path("mine/<str:submission_id>/correct/<slug:page_id>/", mine_views.mine_correct, name="mine_correct"),
     path("<slug:procedure_slug>/", views.procedure_detail, name="detail"),
