@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from madoguchi.accounts.permissions import Perm
 from madoguchi.audit.services import audit_personal_data_viewed, audit_record
 from madoguchi.core.errors import ServiceError
+from madoguchi.core.templatetags.madoguchi_ui import join_list
 from madoguchi.staff.decorators import staff_view
 
 from . import selectors, submissions
@@ -25,7 +27,7 @@ from .engine.summary import summarise
 from .export import csv_rows
 from .manifest import module_required
 from .models import STAFF_TRANSITIONS, Submission, SubmissionStatus
-from .staff_forms import AssignForm, CorrectionForm, InboxFilterForm, StatusForm, TextForm
+from .staff_forms import AssignForm, BulkActionForm, CorrectionForm, InboxFilterForm, StatusForm, TextForm
 
 PAGE_SIZE = 50
 
@@ -39,7 +41,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return _render_inbox(request, InboxFilterForm(request.GET or None, procedures=procedures))
 
 
-def _render_inbox(request: HttpRequest, form: InboxFilterForm) -> HttpResponse:
+def _render_inbox(
+    request: HttpRequest, form: InboxFilterForm, *, bulk_form: BulkActionForm | None = None
+) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     filters = form.cleaned_data if form.is_valid() else {}
     items = selectors.submission_inbox(
@@ -60,9 +64,53 @@ def _render_inbox(request: HttpRequest, form: InboxFilterForm) -> HttpResponse:
     return render(
         request,
         "procedures/inbox.html",
-        {"form": form, "page_obj": page, "querystring_without_page": (query.urlencode() + "&") if query else ""},
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        {
+            "form": form,
+            "page_obj": page,
+            "querystring_without_page": (query.urlencode() + "&") if query else "",
+            "bulk_form": bulk_form or BulkActionForm(),
+            "return_query": request.GET.urlencode(),
+            # What was ticked stays ticked when the bulk form comes back with a problem.
+            "selected_ids": set(bulk_form.data.getlist("selected")) if bulk_form is not None else set(),
+        },
+        status=400 if (form.is_bound and not form.is_valid()) or bulk_form is not None else 200,
     )
+
+
+@require_POST
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    """The same action on several applications chosen in the inbox; says what changed and what could not."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    # Back to the same filtered list: the query string is re-encoded, never used as a URL.
+    return_query = QueryDict(request.POST.get("return_query", "")[:2000])
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        procedures = selectors.procedure_list_for_staff(municipality, request.user)
+        request.GET = return_query
+        return _render_inbox(
+            request, InboxFilterForm(return_query or None, procedures=procedures), bulk_form=form
+        )
+    outcome = submissions.submissions_bulk_apply(
+        municipality=municipality,
+        actor=request.user,
+        public_ids=form.cleaned_data["selected"],
+        action=form.cleaned_data["action"],
+        request=request,
+    )
+    if outcome.done:
+        messages.success(
+            request, _("%(count)s件の申請を変更しました：%(numbers)s") % {"count": len(outcome.done), "numbers": join_list(outcome.done)}
+        )
+    for number, why in outcome.refused:
+        messages.warning(request, _("%(number)sは変更できませんでした：%(why)s") % {"number": number, "why": why})
+    if outcome.missing:
+        messages.warning(
+            request, _("%(count)s件は見つかりませんでした。一覧を開き直してください。") % {"count": outcome.missing}
+        )
+    target = reverse("procedures_staff:inbox", kwargs={"municipality_slug": municipality.slug})
+    return redirect(f"{target}?{return_query.urlencode()}" if return_query else target)
 
 
 @require_GET

@@ -88,3 +88,63 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, staff: list[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", _("（未割り当て）")), *[(str(u.pk), u.display_name) for u in staff]]  # type: ignore[attr-defined]
+
+
+BULK_MAX = 100
+
+
+class BulkAction:
+    ACCEPT = "accept"
+    IN_REVIEW = "in_review"
+    ASSIGN_ME = "assign_me"
+    UNASSIGN = "unassign"
+
+
+class BulkActionForm(forms.Form):
+    """Several applications at once from the inbox: the same action as on each application's page."""
+
+    action = forms.ChoiceField(
+        label=_("選んだ申請をまとめて"),
+        choices=[
+            ("", _("操作を選んでください")),
+            (BulkAction.ACCEPT, _("受付にする")),
+            (BulkAction.IN_REVIEW, _("審査中にする")),
+            (BulkAction.ASSIGN_ME, _("自分を担当者にする")),
+            (BulkAction.UNASSIGN, _("担当者を外す")),
+        ],
+        error_messages={
+            "required": _("まとめて行う操作を選んでください。"),
+            "invalid_choice": _("この操作は選べません。一覧の中から操作を選んでください。"),
+        },
+    )
+    selected = forms.TypedMultipleChoiceField(
+        label=_("申請"),
+        choices=(),
+        error_messages={
+            "required": _("まとめて操作する申請を1件以上選んでください。"),
+            "invalid_choice": _("選んだ申請が見つかりません。一覧を開き直してください。"),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Any well-formed id is a valid choice here; whether this person may act on it is the selector's job.
+        self.fields["selected"].valid_value = self._valid_id  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _valid_id(value: Any) -> bool:
+        import uuid
+
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return False
+        return True
+
+    def clean_selected(self) -> list[str]:
+        chosen = list(dict.fromkeys(self.cleaned_data["selected"]))
+        if len(chosen) > BULK_MAX:
+            raise forms.ValidationError(
+                _("一度に操作できるのは%(max)s件までです。") % {"max": BULK_MAX}, code="too_many"
+            )
+        return chosen

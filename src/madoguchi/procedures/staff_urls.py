@@ -9,6 +9,7 @@ urlpatterns = [
     path("presets/", views.staff_presets, name="presets"),
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/export.csv", inbox_views.inbox_export, name="inbox_export"),
+    path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox_bulk"),
     path("inbox/<str:submission_id>/", inbox_views.submission_detail, name="submission"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
