@@ -46,7 +46,9 @@ def test_accept_several_at_once_reports_what_could_not_change(three_applications
     admin = make_staff(city_a, Role.MUNICIPALITY_ADMIN)
     first, second, third = three_applications
     with municipality_scope(city_a):
-        submissions.submission_change_status(submission=third, actor=admin, to_status="rejected", text="重複", request=None)
+        submissions.submission_change_status(
+            submission=third, actor=admin, to_status="rejected", text="重複", request=None
+        )
     client = _staff_client(admin)
     response = _bulk(client, "accept", three_applications, return_query="status=submitted")
     assert response.status_code == 302 and response["Location"].endswith("/inbox/?status=submitted")

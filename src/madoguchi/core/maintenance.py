@@ -19,12 +19,20 @@ def idempotency_records_prune(*, now: datetime.datetime | None = None) -> int:
 
 @task()
 def daily_maintenance() -> dict[str, int]:
-    """Queue each municipality's audit retention and prune platform-wide leftovers. Idempotent."""
+    """Queue each municipality's audit retention and the modules' own housekeeping, and prune platform-wide
+    leftovers. Idempotent."""
+    from django.utils.module_loading import import_string
+
     from madoguchi.audit.services import audit_prune_platform_events
     from madoguchi.audit.tasks import prune_audit_events
 
+    from .registry import registry
+
+    module_tasks = [import_string(path) for manifest in registry.all() for path in manifest.maintenance_tasks]
     for municipality_id in Municipality.objects.values_list("pk", flat=True):
         prune_audit_events.enqueue(municipality_id)
+        for module_task in module_tasks:
+            module_task.enqueue(municipality_id)
     return {
         "platform_audit_events": audit_prune_platform_events(),
         "idempotency_records": idempotency_records_prune(),

@@ -71,7 +71,7 @@ def _render_inbox(
             "bulk_form": bulk_form or BulkActionForm(),
             "return_query": request.GET.urlencode(),
             # What was ticked stays ticked when the bulk form comes back with a problem.
-            "selected_ids": set(bulk_form.data.getlist("selected")) if bulk_form is not None else set(),
+            "selected_ids": set(request.POST.getlist("selected")) if bulk_form is not None else set(),
         },
         status=400 if (form.is_bound and not form.is_valid()) or bulk_form is not None else 200,
     )
@@ -89,9 +89,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         procedures = selectors.procedure_list_for_staff(municipality, request.user)
         request.GET = return_query
-        return _render_inbox(
-            request, InboxFilterForm(return_query or None, procedures=procedures), bulk_form=form
-        )
+        return _render_inbox(request, InboxFilterForm(return_query or None, procedures=procedures), bulk_form=form)
     outcome = submissions.submissions_bulk_apply(
         municipality=municipality,
         actor=request.user,
@@ -101,7 +99,9 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     )
     if outcome.done:
         messages.success(
-            request, _("%(count)s件の申請を変更しました：%(numbers)s") % {"count": len(outcome.done), "numbers": join_list(outcome.done)}
+            request,
+            _("%(count)s件の申請を変更しました：%(numbers)s")
+            % {"count": len(outcome.done), "numbers": join_list(outcome.done)},
         )
     for number, why in outcome.refused:
         messages.warning(request, _("%(number)sは変更できませんでした：%(why)s") % {"number": number, "why": why})

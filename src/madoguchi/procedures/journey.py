@@ -7,6 +7,8 @@ same draft (double click, browser retry) returns the application already made.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -23,6 +25,7 @@ from .engine.fees import compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
 from .models import FormVersion, Procedure, Submission, SubmissionStatus
+from .search_text import submission_search_text
 from .selectors import live_form
 from .submissions import receipt_number_issue, record_change
 
@@ -107,8 +110,17 @@ def draft_save(*, draft: Submission, answers: dict[str, Any]) -> Submission:
     if locked.status != SubmissionStatus.DRAFT:
         raise ServiceError("already_submitted", _("この申請はすでに送信されています。"))
     locked.answers = answers
-    locked.save(update_fields=["answers", "updated_at"])
+    locked.expiry_notified_at = None  # they came back: the expiry clock starts again
+    locked.save(update_fields=["answers", "expiry_notified_at", "updated_at"])
     return locked
+
+
+def _search_text_of(submission: Submission) -> str:
+    return submission_search_text(
+        receipt_number=submission.receipt_number,
+        email=submission.applicant.email if submission.applicant is not None else "",
+        answers=submission.answers,
+    )
 
 
 class IncompleteAnswers(ServiceError):
@@ -134,6 +146,7 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
     locked.status = SubmissionStatus.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
+    locked.search_text = _search_text_of(locked)
     locked.save()
     record_change(
         locked,
@@ -203,7 +216,8 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
     locked.answers = cleaned.answers
     locked.status = SubmissionStatus.IN_REVIEW
     locked.correction_fields = []
-    locked.save(update_fields=["answers", "status", "correction_fields", "updated_at"])
+    locked.search_text = _search_text_of(locked)
+    locked.save(update_fields=["answers", "status", "correction_fields", "search_text", "updated_at"])
     record_change(
         locked,
         action="submission.corrected",
@@ -214,3 +228,61 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
         details={"fields": corrected},
     )
     return locked
+
+
+@dataclass(frozen=True)
+class DraftExpiry:
+    noticed: int
+    deleted: int
+
+
+def drafts_expire(*, municipality: Any, now: datetime.datetime | None = None) -> DraftExpiry:
+    """Delete this municipality's drafts nobody came back to for PROCEDURE_DRAFT_RETENTION_DAYS, and tell
+    signed-in applicants PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS before (once per period of inactivity). Nothing
+    typed into an abandoned draft is kept longer than that. Safe to run more than once a day."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    retention = datetime.timedelta(days=settings.PROCEDURE_DRAFT_RETENTION_DAYS)
+    notice = datetime.timedelta(days=settings.PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS)
+    drafts = Submission.objects.filter(municipality=municipality, status=SubmissionStatus.DRAFT)
+    with transaction.atomic():
+        expired = drafts.filter(updated_at__lt=now - retention)
+        expired_ids = list(expired.values_list("pk", flat=True)[:10_000])
+        deleted = len(expired_ids)
+        if expired_ids:
+            Submission.objects.filter(pk__in=expired_ids).delete()
+            audit_record(
+                action="submission.drafts_expired",
+                actor=None,
+                municipality=municipality,
+                object_type="procedure_drafts",
+                object_id=str(municipality.code),
+                request=None,
+                details={"count": deleted, "inactive_days": settings.PROCEDURE_DRAFT_RETENTION_DAYS},
+            )
+    noticed = 0
+    due = drafts.filter(
+        updated_at__lt=now - retention + notice, expiry_notified_at__isnull=True, applicant__isnull=False
+    ).select_related("applicant", "procedure")
+    for draft in due.iterator(chunk_size=200):
+        with transaction.atomic():
+            # update() leaves updated_at alone: the notice must not restart the clock it warns about.
+            if not Submission.objects.filter(pk=draft.pk, expiry_notified_at__isnull=True).update(
+                expiry_notified_at=now
+            ):
+                continue  # another run told them already
+            applicant = draft.applicant
+            if applicant is not None and applicant.email and applicant.is_active:
+                send_templated_email(
+                    to=applicant.email,
+                    template="procedures/email/draft_expiring",
+                    context={
+                        "procedure": draft.procedure,
+                        "municipality": municipality,
+                        "expires_on": timezone.localtime(draft.updated_at).date() + retention,
+                    },
+                    language=applicant.preferred_language,
+                )
+                noticed += 1
+    return DraftExpiry(noticed=noticed, deleted=deleted)

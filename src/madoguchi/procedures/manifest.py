@@ -51,4 +51,5 @@ MANIFEST = ModuleManifest(
     enabled_by_default=False,
     kpi_providers=_kpi_providers(),
     demo_seeder=_seed,
+    maintenance_tasks=("madoguchi.procedures.tasks.expire_drafts",),
 )

@@ -13,9 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.core.errors import ServiceError
-from madoguchi.core.tenancy import municipality_view
-
 from madoguchi.core.ratelimit import rate_limit
+from madoguchi.core.tenancy import municipality_view
 
 from . import journey, selectors, submissions
 from .engine.definition import validate_definition

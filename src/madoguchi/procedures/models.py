@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -313,7 +315,7 @@ class Submission(MunicipalityOwned):
     """An application (申請) to a procedure, from draft to completion. The answers follow the form version it
     was made with; the receipt number (e.g. HK-R8-000123) is issued on submission and read over the phone."""
 
-    PERSONAL_DATA_FIELDS: ClassVar[tuple[str, ...]] = ("answers",)
+    PERSONAL_DATA_FIELDS: ClassVar[tuple[str, ...]] = ("answers", "search_text")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     receipt_number = models.CharField(_("受付番号"), max_length=20, blank=True)
@@ -337,6 +339,11 @@ class Submission(MunicipalityOwned):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Receipt number, applicant e-mail and every typed answer, folded like the catalogue search (width, case,
+    # kana), so counter staff find an application by 氏名, フリガナ, 住所 or phone. Personal data, like answers.
+    search_text = models.TextField(editable=False, default="")
+    # When the applicant was told that this draft will be deleted; cleared when they come back to it.
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -364,6 +371,14 @@ class Submission(MunicipalityOwned):
 
     def __str__(self) -> str:
         return self.receipt_number or f"draft {self.public_id}"
+
+    @property
+    def draft_expires_on(self) -> datetime.date | None:
+        """The day a draft is deleted if nobody comes back to it (settings.PROCEDURE_DRAFT_RETENTION_DAYS)."""
+        if self.status != SubmissionStatus.DRAFT or self.updated_at is None:
+            return None
+        last = timezone.localtime(self.updated_at).date()
+        return last + datetime.timedelta(days=settings.PROCEDURE_DRAFT_RETENTION_DAYS)
 
 
 class SubmissionEvent(models.Model):

@@ -87,7 +87,8 @@ def submission_inbox(
     query: str = "",
 ) -> QuerySet[Submission]:
     """Submitted applications this staff member may see (their 課's, or all for admins), newest first.
-    `assignee`: "me", "none" or "". `query` matches the receipt number or the applicant's e-mail."""
+    `assignee`: "me", "none" or "". `query` matches the receipt number, or partial words of the answers and
+    the applicant's e-mail (submission_search_text)."""
     queryset = Submission.objects.filter(municipality=municipality).exclude(status=SubmissionStatus.DRAFT)
     allowed = department_scope(user, municipality)
     if allowed is not None:
@@ -105,8 +106,13 @@ def submission_inbox(
     elif assignee == "none":
         queryset = queryset.filter(assignee__isnull=True)
     if query:
+        # A receipt number read over the phone matches exactly; anything else is partial words in 氏名,
+        # フリガナ, 住所, phone, e-mail and the other answers (every term must match).
         text = query.strip()
-        queryset = queryset.filter(Q(receipt_number__iexact=text) | Q(applicant__email__icontains=text))
+        by_words = Q()
+        for term in terms(text):
+            by_words &= Q(search_text__contains=term)
+        queryset = queryset.filter(Q(receipt_number__iexact=text) | (by_words if by_words else Q(pk__in=[])))
     return queryset.select_related("procedure", "applicant", "assignee", "department").order_by("-submitted_at", "-pk")
 
 

@@ -13,7 +13,14 @@ from .models import Procedure, SubmissionStatus
 
 
 class InboxFilterForm(forms.Form):
-    q = forms.CharField(label=_("受付番号・メールアドレス"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("キーワード"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "受付番号、氏名、フリガナ、住所、電話番号、メールアドレスなど。スペースで区切るとすべてを含む申請を探します。"
+        ),
+    )
     procedure: forms.ModelChoiceField[Procedure] = forms.ModelChoiceField(
         label=_("手続"), required=False, queryset=Procedure.objects.none(), empty_label=_("すべて")
     )

@@ -354,7 +354,9 @@ def submissions_bulk_apply(
 
     found = {
         str(item.public_id): item
-        for item in submission_inbox(municipality, actor).filter(public_id__in=public_ids).select_related("municipality")
+        for item in submission_inbox(municipality, actor)
+        .filter(public_id__in=public_ids)
+        .select_related("municipality")
     }
     done: list[str] = []
     refused: list[tuple[str, str]] = []

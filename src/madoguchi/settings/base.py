@@ -192,6 +192,11 @@ LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "50"
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
 # Public write endpoints: at most COUNT requests per client address per SECONDS (core.ratelimit).
+# Drafts of online applications nobody came back to are deleted after this many days (the applicant is told
+# PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS before, by e-mail). Personal data is not kept longer than needed.
+PROCEDURE_DRAFT_RETENTION_DAYS = max(14, int(os.environ.get("PROCEDURE_DRAFT_RETENTION_DAYS", "30")))
+PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS = 7
+
 RATE_LIMITS = {
     "signup": (10, 60 * 60),
     "password_reset": (10, 60 * 60),
