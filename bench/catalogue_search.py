@@ -130,7 +130,6 @@ def main() -> None:
         json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     lines = [
-        "## Procedures: catalogue search with 1,000 procedures (issue 3)",
         "",
         f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
         f"{args.requests} requests per query after 10 warm-up requests, in-process (Django test client: no network "
@@ -147,11 +146,9 @@ def main() -> None:
                 f"| {engine['engine']} | {query} | {figures['p50_ms']:.2f} | {figures['p95_ms']:.2f} | "
                 f"{figures['p50_ms'] / bare:.1f} |"
             )
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    marker = "## Procedures: catalogue search"
-    text = text.split(marker)[0].rstrip() + "\n\n" + "\n".join(lines) + "\n"
-    readme.write_text(text, encoding="utf-8")
+    from readme import replace_section
+
+    replace_section("Procedures: catalogue search with 1,000 procedures (issue 3)", lines)
     print("\n".join(lines))
 
 

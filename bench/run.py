@@ -11,6 +11,7 @@ Writes bench/results/foundation.json and the table in bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +123,11 @@ def postgres_available() -> bool:
         return False
 
 
-def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> dict[str, object]:
+@contextlib.contextmanager
+def served(engine: str, *, setup: str | None = None) -> Iterator[tuple[int, dict[str, str], int]]:
+    """A throwaway database (SQLite file or PostgreSQL database) with the demo data, optionally a setup script
+    run with Django loaded, and gunicorn serving it: yields (port, environment, worker count), then stops the
+    server and drops the database."""
     var_dir = Path(tempfile.mkdtemp(prefix=f"madoguchi-bench-{engine}-"))
     env = {
         **os.environ,
@@ -138,6 +144,7 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
 
         database = f"madoguchi_bench_{os.getpid()}"
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{database}"')
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     else:
@@ -147,6 +154,8 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
         manage(env, "migrate", "--no-input")
         manage(env, "createcachetable")
         manage(env, "load_demo")
+        if setup:
+            subprocess.run([PYTHON, "-c", setup], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         port = free_port()
         workers = (os.cpu_count() or 1) * 2 + 1
         server = subprocess.Popen(
@@ -175,34 +184,7 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
                     break
             except OSError:
                 time.sleep(0.1)
-        for _label, path in ENDPOINTS:  # warm every worker's imports and caches
-            measure(port, path, 0.5, concurrency)
-        per_endpoint: dict[str, list[dict[str, float]]] = {path: [] for _label, path in ENDPOINTS}
-        for _round in range(rounds):
-            for _label, path in ENDPOINTS:  # interleaved, so drift in machine load hits every endpoint alike
-                per_endpoint[path].append(measure(port, path, seconds, concurrency))
-        bare_rounds = per_endpoint["/healthz"]
-        results = []
-        for label, path in ENDPOINTS:
-            samples = per_endpoint[path]
-            ratios = [
-                s["requests_per_second"] / b["requests_per_second"]
-                for s, b in zip(samples, bare_rounds, strict=True)
-                if b["requests_per_second"]
-            ]
-            results.append(
-                {
-                    "endpoint": label,
-                    "path": path,
-                    "requests_per_second": statistics.median(s["requests_per_second"] for s in samples),
-                    "p50_ms": statistics.median(s["p50_ms"] for s in samples),
-                    "p95_ms": statistics.median(s["p95_ms"] for s in samples),
-                    "ratio_to_bare_view": statistics.median(ratios) if ratios else None,
-                    "errors": sum(int(s["errors"]) for s in samples),
-                    "rounds": [round(s["requests_per_second"], 1) for s in samples],
-                }
-            )
-        return {"engine": engine, "gunicorn_workers": workers, "threads": 2, "endpoints": results}
+        yield port, env, workers
     finally:
         if server is not None:
             server.terminate()
@@ -215,13 +197,41 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def median_of_rounds(samples: list[dict[str, float]], bare_rounds: list[dict[str, float]]) -> dict[str, object]:
+    """Medians over rounds, and the median of the per-round ratios to the bare view of the same round."""
+    ratios = [
+        s["requests_per_second"] / b["requests_per_second"]
+        for s, b in zip(samples, bare_rounds, strict=True)
+        if b["requests_per_second"]
+    ]
+    return {
+        "requests_per_second": statistics.median(s["requests_per_second"] for s in samples),
+        "p50_ms": statistics.median(s["p50_ms"] for s in samples),
+        "p95_ms": statistics.median(s["p95_ms"] for s in samples),
+        "ratio_to_bare_view": statistics.median(ratios) if ratios else None,
+        "errors": sum(int(s["errors"]) for s in samples),
+        "rounds": [round(s["requests_per_second"], 1) for s in samples],
+    }
+
+
+def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> dict[str, object]:
+    with served(engine) as (port, _env, workers):
+        for _label, path in ENDPOINTS:  # warm every worker's imports and caches
+            measure(port, path, 0.5, concurrency)
+        per_endpoint: dict[str, list[dict[str, float]]] = {path: [] for _label, path in ENDPOINTS}
+        for _round in range(rounds):
+            for _label, path in ENDPOINTS:  # interleaved, so drift in machine load hits every endpoint alike
+                per_endpoint[path].append(measure(port, path, seconds, concurrency))
+        bare_rounds = per_endpoint["/healthz"]
+        results = [
+            {"endpoint": label, "path": path, **median_of_rounds(per_endpoint[path], bare_rounds)}
+            for label, path in ENDPOINTS
+        ]
+        return {"engine": engine, "gunicorn_workers": workers, "threads": 2, "endpoints": results}
+
+
 def write_readme(report: dict[str, object]) -> None:
     lines = [
-        "# Benchmarks",
-        "",
-        "Run with `make bench` (or `.venv/bin/python bench/run.py --help`). Results: `bench/results/*.json`.",
-        "",
-        "## Foundation: platform pages and APIs under gunicorn",
         "",
         f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
         f"{report['rounds']} rounds × {report['seconds_per_round']} s per endpoint, {report['concurrency']} concurrent "
@@ -238,7 +248,10 @@ def write_readme(report: dict[str, object]) -> None:
                 f"| {engine['engine']} | {row['endpoint']} | {row['requests_per_second']:.0f} | {row['p50_ms']:.1f} | "
                 f"{row['p95_ms']:.1f} | {ratio} | {row['errors']} |"
             )
-    (ROOT / "bench" / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from readme import replace_section
+
+    replace_section("Foundation: platform pages and APIs under gunicorn", lines)
 
 
 def main() -> None:

@@ -234,3 +234,27 @@ def test_department_staff_post_only_for_their_own_department(city_a):
     )
     assert none.status_code == 400 and none.json()["error"]["code"] == "department_not_yours"
     assert _notice_count(city_a) == 0
+
+
+def test_a_form_body_sent_to_a_json_endpoint_is_told_what_to_send(city_a):
+    """With CSRF checks on (as in production), the middleware reads a multipart body as a form first; the
+    endpoint must then say "send JSON", not fail with a 500."""
+    from django.test import Client as CsrfClient
+
+    staff = _department_staff(city_a)
+    client = CsrfClient(enforce_csrf_checks=True)
+    client.force_login(staff)
+    session = client.session
+    session["madoguchi_mfa_verified"] = True
+    session.save()
+    token = "c" * 32
+    client.cookies["csrftoken"] = token
+    response = client.post(
+        "/api/v1/municipalities/city-a/notices",
+        {**_notice_payload(), "attachment": b"%PDF-1.4"},
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert "JSON" in response.json()["error"]["message"]
+    assert _notice_count(city_a) == 0

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -118,6 +119,18 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     code, message = status_error(413)
     return _respond(request, 413, code, message)
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A form-encoded or multipart body sent to an endpoint that takes JSON: the CSRF check has already read it
+    # as a form, so the JSON parser cannot. Say what to send instead of failing.
+    return _respond(
+        request,
+        415,
+        "unsupported_media_type",
+        _("この操作には JSON（Content-Type: application/json）で送ってください。"),
+    )
 
 
 @api.exception_handler(Exception)
