@@ -22,6 +22,7 @@ from .engine.definition import FormDefinition, validate_definition
 from .engine.fees import compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
+from .files import attachments_prune
 from .models import FormVersion, Procedure, Submission, SubmissionStatus
 from .selectors import live_form
 from .submissions import receipt_number_issue, record_change
@@ -135,6 +136,7 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
     locked.submitted_at = timezone.now()
     locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
     locked.save()
+    attachments_prune(submission=locked, actor=locked.applicant, request=request)
     record_change(
         locked,
         action="submission.submitted",
@@ -204,6 +206,7 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
     locked.status = SubmissionStatus.IN_REVIEW
     locked.correction_fields = []
     locked.save(update_fields=["answers", "status", "correction_fields", "updated_at"])
+    attachments_prune(submission=locked, actor=applicant, request=request)
     record_change(
         locked,
         action="submission.corrected",

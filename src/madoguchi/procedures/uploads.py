@@ -409,3 +409,44 @@ def refused_in_request(request: Any) -> dict[str, str]:
 
 
 MSG_TOTAL_TOO_BIG = _("一度に送れるファイルは合計%(max)sMBまでです。ファイルを分けて送るか、小さくしてください。")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A page form's uploads
+
+
+def take_page_uploads(form: Any, request: Any) -> tuple[list[PreparedUpload], dict[str, str]]:
+    """Check every file posted to a page form (before it is validated) and put the checked file's metadata
+    in its place, so the form sees the sniffed type and real size. Returns the checked uploads (for the
+    service to store) and a message per form field whose file was refused. Pages changed by an action
+    (add/remove an item, postcode look-up) keep no files: nothing is submitted yet."""
+    from .engine.forms import FileAnswerField
+
+    if getattr(form, "action", None) is not None:
+        return [], {}
+    errors = {name: message for name, message in refused_in_request(request).items() if name in form.fields}
+    uploads: list[PreparedUpload] = []
+    for name, form_field in form.fields.items():
+        if not isinstance(form_field, FileAnswerField) or name in errors:
+            continue
+        value = form.mfiles.get(name)
+        if not isinstance(value, UploadedFile):
+            continue
+        try:
+            prepared = prepare_upload(
+                value, kinds=form_field.member.kinds, max_bytes=form_field.member.max_bytes, field_name=name
+            )
+        except UploadRefused as refused:
+            errors[name] = str(refused.message)
+            del form.mfiles[name]
+            continue
+        form.mfiles[name] = prepared.metadata()
+        uploads.append(prepared)
+    return uploads, errors
+
+
+def show_upload_errors(form: Any, errors: dict[str, str]) -> None:
+    """Put the refusals on their fields, replacing what the form said about the (removed) file."""
+    for name, message in errors.items():
+        form.errors.pop(name, None)
+        form.add_error(name, message)

@@ -128,12 +128,12 @@ ADDRESS_LIMITS = {"city": 50, "town": 100, "street": 100, "building": 100}
 ADDRESS_REQUIRED = ("postal_code", "prefecture", "city", "street")
 FILE_KIND_LABELS = {
     "pdf": _("PDF"),
-    "image": _("画像（JPEG・PNG・HEIC・WebP）"),
+    "image": _("画像（JPEG・PNG・WebP）"),
     "office": _("Word・Excel"),
 }
 FILE_KIND_EXTENSIONS = {
     "pdf": ".pdf",
-    "image": ".jpg,.jpeg,.png,.heic,.heif,.webp",
+    "image": ".jpg,.jpeg,.png,.webp",
     "office": ".docx,.xlsx",
 }
 FILE_METADATA_KEYS = ("name", "size", "content_type", "ref", "sha256")
