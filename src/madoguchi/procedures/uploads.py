@@ -57,7 +57,7 @@ MSG_DANGEROUS = _("このファイルは受け付けられません（プログ�
 MSG_HEIC = _("HEIC形式の画像は受け付けていません。JPEGで保存し直すか、スクリーンショットを選択してください。")
 MSG_OLD_OFFICE = _("パスワード付き、または古い形式（.doc・.xls）のWord・Excelファイルは受け付けられません。.docx・.xlsx形式で保存し直してください。")
 MSG_BROKEN_IMAGE = _("画像ファイルが壊れているか、読み取れません。別のファイルを選択してください。")
-MSG_IMAGE_PIXELS = _("画像の画素数が大きすぎます（%(max)s万画素まで）。小さくしてから選択してください。")
+MSG_IMAGE_PIXELS = _("画像の画素数が大きすぎます（縦×横で%(max)s画素まで）。小さくしてから選択してください。")
 MSG_PDF_BROKEN = _("PDFファイルが壊れているか、読み取れません。別のファイルを選択してください。")
 MSG_PDF_ENCRYPTED = _("パスワードや暗号化で保護されたPDFは受け付けられません。保護を外したPDFを選択してください。")
 MSG_PDF_ACTIVE = _("スクリプトや自動実行の動作、埋め込みファイルを含むPDFは受け付けられません。印刷機能などでPDFに保存し直してください。")
@@ -145,14 +145,14 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
                     raise UploadRefused(MSG_BROKEN_IMAGE, code="file_broken")
                 width, height = image.size
                 if width * height > limit or width <= 0 or height <= 0:
-                    raise UploadRefused(MSG_IMAGE_PIXELS % {"max": limit // 10_000}, code="file_too_many_pixels")
+                    raise UploadRefused(MSG_IMAGE_PIXELS % {"max": f"{limit:,}"}, code="file_too_many_pixels")
                 image.seek(0)  # the first frame of an animation
                 upright = ImageOps.exif_transpose(image)
                 upright.load()
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UploadRefused(MSG_IMAGE_PIXELS % {"max": limit // 10_000}, code="file_too_many_pixels") from exc
+        raise UploadRefused(MSG_IMAGE_PIXELS % {"max": f"{limit:,}"}, code="file_too_many_pixels") from exc
     except Exception as exc:  # Pillow raises many kinds for broken data (OSError, SyntaxError, ValueError…)
         raise UploadRefused(MSG_BROKEN_IMAGE, code="file_broken") from exc
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info)
@@ -293,7 +293,10 @@ def allowed_content_types(kinds: tuple[str, ...]) -> set[str]:
 
 
 def kinds_text(kinds: tuple[str, ...]) -> str:
-    return "、".join(str(KIND_LABELS[kind]) for kind in kinds if kind in KIND_LABELS)
+    from django.utils.translation import get_language
+
+    separator = ", " if (get_language() or "ja").startswith("en") else "、"
+    return separator.join(str(KIND_LABELS[kind]) for kind in kinds if kind in KIND_LABELS)
 
 
 def _read(upload: UploadedFile, limit: int) -> bytes:
