@@ -148,7 +148,11 @@ def _events(action: str):
     ("name", "content", "content_type"),
     [
         ("photo.jpg", b"<!DOCTYPE html><html><script>alert(1)</script></html>", "image/jpeg"),
-        ("photo.jpg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/jpeg"),
+        (
+            "photo.jpg",
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+            "image/jpeg",
+        ),
         ("scan.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200, "application/pdf"),
         ("scan.png", b"\x7fELF\x02\x01\x01" + b"\x00" * 100, "image/png"),
     ],
@@ -197,7 +201,9 @@ def test_a_script_hidden_in_a_compressed_object_stream_is_found():
     hidden = zlib.compress(b"<< /S /JavaScript /JS (app.alert(1)) >>")
     stream = b"4 0 obj\n<< /Type /ObjStm /Filter /FlateDecode >>\nstream\n" + hidden + b"\nendstream\nendobj\n"
     with pytest.raises(uploads.UploadRefused) as refused:
-        uploads.prepare_upload(upload("a.pdf", PDF.replace(b"trailer", stream + b"trailer")), kinds=("pdf",), max_bytes=10**6)
+        uploads.prepare_upload(
+            upload("a.pdf", PDF.replace(b"trailer", stream + b"trailer")), kinds=("pdf",), max_bytes=10**6
+        )
     assert refused.value.code == "pdf_active_content"
 
 
@@ -225,7 +231,9 @@ def test_office_files_must_be_ooxml_without_macros():
         uploads.prepare_upload(upload("明細.docx", plain_zip.getvalue()), kinds=("office",), max_bytes=10**6)
     assert not_office.value.code == "file_type"
     with pytest.raises(uploads.UploadRefused) as old:
-        uploads.prepare_upload(upload("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100), kinds=("office",), max_bytes=10**6)
+        uploads.prepare_upload(
+            upload("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100), kinds=("office",), max_bytes=10**6
+        )
     assert old.value.code == "file_type" and ".xlsx" in str(old.value.message)
 
 
@@ -391,7 +399,8 @@ def test_refused_files_get_a_message_at_their_field_and_nothing_is_kept(online):
     client.force_login(make_user())
     page = _start(client)
     response = client.post(
-        page, {"proof": upload("photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"), "extras__items": "1"}
+        page,
+        {"proof": upload("photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"), "extras__items": "1"},
     )
     body = response.content.decode()
     assert response.status_code == 400
@@ -426,7 +435,9 @@ def test_files_inside_a_repeated_group_and_the_limits_per_application(online, se
     assert over_total.status_code == 400 and "合計1MBまで" in over_total.content.decode()
     assert _rows() == []
     settings.PROCEDURE_UPLOAD_MAX_TOTAL_MB = 50
-    kept = client.post(page, {"proof": upload("a.pdf", PDF), "extras__items": "1", "extras__0__scan": upload("b.png", png())})
+    kept = client.post(
+        page, {"proof": upload("a.pdf", PDF), "extras__items": "1", "extras__0__scan": upload("b.png", png())}
+    )
     assert kept.status_code == 302
     paths = sorted(row.field_path for row in _rows())
     assert paths == ["extras.0.scan", "proof"]
@@ -461,7 +472,14 @@ def test_a_forged_ref_cannot_point_at_another_file(online):
         with pytest.raises(files.ServiceError) as refused:
             files.draft_save_with_files(
                 draft=draft,
-                answers={"proof": {"name": "a.pdf", "size": 1, "content_type": "application/pdf", "ref": str(stolen.public_id)}},
+                answers={
+                    "proof": {
+                        "name": "a.pdf",
+                        "size": 1,
+                        "content_type": "application/pdf",
+                        "ref": str(stolen.public_id),
+                    }
+                },
                 uploads=[],
                 actor=other,
                 request=None,
@@ -571,7 +589,9 @@ def test_staff_issue_a_result_the_applicant_downloads_it_and_staff_can_take_it_b
     staff_user = make_staff(online.municipality, Role.DEPARTMENT_STAFF, department=online.department)
     staff = staff_client(staff_user)
     base = f"/city-a/staff/procedures/inbox/{submission.public_id}"
-    refused = staff.post(f"{base}/results/", {"file": upload("result.pdf", b"<html>not a pdf</html>", "application/pdf")})
+    refused = staff.post(
+        f"{base}/results/", {"file": upload("result.pdf", b"<html>not a pdf</html>", "application/pdf")}
+    )
     assert refused.status_code == 400 and "危険な内容" in refused.content.decode()
     missing = staff.post(f"{base}/results/", {})
     assert missing.status_code == 400 and "交付するファイルを選択してください" in missing.content.decode()
@@ -591,7 +611,13 @@ def test_staff_issue_a_result_the_applicant_downloads_it_and_staff_can_take_it_b
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
 
     # Someone else's result is not theirs; another 課 cannot remove it.
-    other = staff_client(make_staff(online.municipality, Role.DEPARTMENT_STAFF, department=make_department(online.municipality, slug="kankyo", name="環境課")))
+    other = staff_client(
+        make_staff(
+            online.municipality,
+            Role.DEPARTMENT_STAFF,
+            department=make_department(online.municipality, slug="kankyo", name="環境課"),
+        )
+    )
     assert other.post(f"{base}/results/{result.public_id}/remove/").status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
         removed = staff.post(f"{base}/results/{result.public_id}/remove/")
@@ -636,7 +662,9 @@ API = "/api/v1/municipalities/city-a/procedures/juminhyo/submissions"
 def test_the_api_takes_multipart_with_the_same_checks(online):
     client = Client()
     client.force_login(make_user())
-    spoofed = client.post(API, {"answers": json.dumps({}), "proof": upload("a.jpg", b"<svg onload=alert(1)>", "image/jpeg")})
+    spoofed = client.post(
+        API, {"answers": json.dumps({}), "proof": upload("a.jpg", b"<svg onload=alert(1)>", "image/jpeg")}
+    )
     assert spoofed.status_code == 422
     assert "危険な内容" in spoofed.json()["error"]["fields"]["proof"][0]
     unknown = client.post(API, {"answers": "{}", "proof": upload("a.pdf", PDF), "nope": upload("b.pdf", PDF)})
@@ -662,7 +690,9 @@ def test_api_multipart_applications_replay_with_one_idempotency_key(online):
     first = client.post(API, fields, HTTP_IDEMPOTENCY_KEY="files-1")
     assert first.status_code == 201, first.content
     # The same content with another multipart boundary (as any real client sends) is the same request.
-    body = encode_multipart("another-boundary", {**fields, "proof": upload("委任状.png", png()), "extras__0__scan": upload("b.pdf", PDF)})
+    body = encode_multipart(
+        "another-boundary", {**fields, "proof": upload("委任状.png", png()), "extras__0__scan": upload("b.pdf", PDF)}
+    )
     second = client.generic(
         "POST", API, body, content_type="multipart/form-data; boundary=another-boundary", HTTP_IDEMPOTENCY_KEY="files-1"
     )

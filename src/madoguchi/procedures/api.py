@@ -195,14 +195,19 @@ def _read_answers(request: HttpRequest) -> dict[str, Any]:
         return SubmissionIn.model_validate({"answers": data} if multipart else data).answers
     except PydanticValidationError as exc:
         raise ServiceError(
-            "validation_error", _("answers は項目IDをキーにしたJSONオブジェクトにしてください。"), field="answers", status=422
+            "validation_error",
+            _("answers は項目IDをキーにしたJSONオブジェクトにしてください。"),
+            field="answers",
+            status=422,
         ) from exc
 
 
 _GROUP_PART = re.compile(r"^([a-z][a-z0-9_]{0,39})__(\d{1,3})__([a-z][a-z0-9_]{0,39})$")
 
 
-def _place_file(definition: FormDefinition, answers: dict[str, Any], name: str, value: dict[str, Any]) -> FieldDef | None:
+def _place_file(
+    definition: FormDefinition, answers: dict[str, Any], name: str, value: dict[str, Any]
+) -> FieldDef | None:
     """Put a file's metadata where the part's name says (a field id, or <group>__<n>__<member>)."""
     member = definition.field(name)
     if member is not None and member.type == "file":
@@ -261,7 +266,7 @@ def _read_files(
     auth=SessionAuth(),
     summary="Apply (signed-in resident; send Idempotency-Key to make retries safe)",
     description=(
-        "JSON ({\"answers\": {...}}) or, with files, multipart/form-data: an `answers` part holding the answers "
+        'JSON ({"answers": {...}}) or, with files, multipart/form-data: an `answers` part holding the answers '
         "as JSON and one file part per file field, named by field id. Files are checked by content (type, "
         "size, scripts in PDFs) exactly as on the web pages; images are re-encoded without metadata. "
         "The Idempotency-Key fingerprint of a multipart body covers the answers part and each file's name "

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -44,7 +45,7 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def file_response(row: SubmissionFile) -> HttpResponse:
+def file_response(row: SubmissionFile) -> HttpResponseBase:
     try:
         handle = files.file_storage().open(row.storage_name, "rb")
     except (FileNotFoundError, OSError) as exc:
@@ -62,7 +63,7 @@ def file_response(row: SubmissionFile) -> HttpResponse:
 @require_GET
 @municipality_view
 @module_required
-def apply_file(request: HttpRequest, procedure_slug: str, draft_id: str, file_id: str) -> HttpResponse:
+def apply_file(request: HttpRequest, procedure_slug: str, draft_id: str, file_id: str) -> HttpResponseBase:
     """A file attached to one's own draft (signed in: one's account; otherwise the session that started it)."""
     procedure = selectors.procedure_get_published(request.municipality, procedure_slug)  # type: ignore[attr-defined]
     draft = _draft_for(request, procedure, draft_id)
@@ -76,7 +77,7 @@ def apply_file(request: HttpRequest, procedure_slug: str, draft_id: str, file_id
 @login_required
 @municipality_view
 @module_required
-def mine_file(request: HttpRequest, submission_id: str, file_id: str) -> HttpResponse:
+def mine_file(request: HttpRequest, submission_id: str, file_id: str) -> HttpResponseBase:
     """A file of one's own application: an attachment, or a result issued by the municipality."""
     submission = selectors.submission_of_applicant(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
     row = files.submission_file_get(submission, file_id)
@@ -87,7 +88,7 @@ def mine_file(request: HttpRequest, submission_id: str, file_id: str) -> HttpRes
 @require_GET
 @staff_view(Perm.PROCEDURES_MANAGE)
 @module_required
-def staff_file(request: HttpRequest, submission_id: str, file_id: str) -> HttpResponse:
+def staff_file(request: HttpRequest, submission_id: str, file_id: str) -> HttpResponseBase:
     submission = selectors.submission_get_for_staff(request.municipality, request.user, submission_id)  # type: ignore[attr-defined]
     row = files.submission_file_get(submission, file_id)
     files.file_download_record(row=row, actor=request.user, staff=True, request=request)
@@ -121,7 +122,9 @@ def staff_result_upload(request: HttpRequest, submission_id: str) -> HttpRespons
             form.add_error("file", str(error.message))
         else:
             messages.success(request, _("結果の文書を交付し、申請者にメールで知らせました。"))
-            return redirect("procedures_staff:submission", municipality_slug=municipality.slug, submission_id=submission_id)
+            return redirect(
+                "procedures_staff:submission", municipality_slug=municipality.slug, submission_id=submission_id
+            )
     return render(
         request, "procedures/submission_detail.html", _detail_context(submission, result_form=form), status=400
     )

@@ -101,5 +101,7 @@ class ResultForm(forms.Form):
             "empty": _("ファイルが空です。内容のあるファイルを選択してください。"),
             "invalid": _("ファイルを読み取れませんでした。もう一度選択してください。"),
         },
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"}
+        ),
     )

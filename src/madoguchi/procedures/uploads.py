@@ -52,16 +52,26 @@ OOXML_MAX_UNCOMPRESSED = 500 * 1024 * 1024
 
 MSG_EMPTY = _("ファイルが空です。内容のあるファイルを選択してください。")
 MSG_TOO_BIG = _("ファイルが大きすぎます。%(max)sMB以下のファイルを選択してください。")
-MSG_NOT_ALLOWED = _("このファイルの内容は、受け付けている形式（%(kinds)s）ではありません。ファイルの拡張子を変えただけのものは受け付けられません。")
-MSG_DANGEROUS = _("このファイルは受け付けられません（プログラムやウェブページなど、危険な内容を含む可能性があるファイルです）。")
+MSG_NOT_ALLOWED = _(
+    "このファイルの内容は、受け付けている形式（%(kinds)s）ではありません。ファイルの拡張子を変えただけのものは受け付けられません。"
+)
+MSG_DANGEROUS = _(
+    "このファイルは受け付けられません（プログラムやウェブページなど、危険な内容を含む可能性があるファイルです）。"
+)
 MSG_HEIC = _("HEIC形式の画像は受け付けていません。JPEGで保存し直すか、スクリーンショットを選択してください。")
-MSG_OLD_OFFICE = _("パスワード付き、または古い形式（.doc・.xls）のWord・Excelファイルは受け付けられません。.docx・.xlsx形式で保存し直してください。")
+MSG_OLD_OFFICE = _(
+    "パスワード付き、または古い形式（.doc・.xls）のWord・Excelファイルは受け付けられません。.docx・.xlsx形式で保存し直してください。"
+)
 MSG_BROKEN_IMAGE = _("画像ファイルが壊れているか、読み取れません。別のファイルを選択してください。")
 MSG_IMAGE_PIXELS = _("画像の画素数が大きすぎます（縦×横で%(max)s画素まで）。小さくしてから選択してください。")
 MSG_PDF_BROKEN = _("PDFファイルが壊れているか、読み取れません。別のファイルを選択してください。")
 MSG_PDF_ENCRYPTED = _("パスワードや暗号化で保護されたPDFは受け付けられません。保護を外したPDFを選択してください。")
-MSG_PDF_ACTIVE = _("スクリプトや自動実行の動作、埋め込みファイルを含むPDFは受け付けられません。印刷機能などでPDFに保存し直してください。")
-MSG_OFFICE_MACRO = _("マクロを含むWord・Excelファイルは受け付けられません。マクロなしの形式（.docx・.xlsx）で保存し直してください。")
+MSG_PDF_ACTIVE = _(
+    "スクリプトや自動実行の動作、埋め込みファイルを含むPDFは受け付けられません。印刷機能などでPDFに保存し直してください。"
+)
+MSG_OFFICE_MACRO = _(
+    "マクロを含むWord・Excelファイルは受け付けられません。マクロなしの形式（.docx・.xlsx）で保存し直してください。"
+)
 MSG_OFFICE_BROKEN = _("Word・Excelファイルが壊れているか、読み取れません。別のファイルを選択してください。")
 
 KIND_LABELS = {"pdf": _("PDF"), "image": _("画像（JPEG・PNG・WebP）"), "office": _("Word・Excel")}
@@ -124,8 +134,11 @@ def sniff(head: bytes) -> str:
 
 def _looks_like_markup(data: bytes) -> bool:
     """HTML, SVG or XML anywhere a browser might find it (polyglots hide a page after another header)."""
-    sample = data[:1024 * 1024].lower()
-    return any(marker in sample for marker in (b"<script", b"<html", b"<!doctype html", b"<svg", b"<iframe", b"<?xml-stylesheet"))
+    sample = data[: 1024 * 1024].lower()
+    return any(
+        marker in sample
+        for marker in (b"<script", b"<html", b"<!doctype html", b"<svg", b"<iframe", b"<?xml-stylesheet")
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -389,7 +402,8 @@ class UploadSizeGuard(FileUploadHandler):
         total = int(settings.PROCEDURE_UPLOAD_MAX_TOTAL_MB * 1024 * 1024)
         if self.file_bytes > per_file or self.total_bytes > total:
             if self.request is not None:
-                self.request.upload_refused[self.field_name] = (
+                refused = getattr(self.request, "upload_refused", {})
+                refused[self.field_name] = (
                     per_file if self.file_bytes > per_file else total,
                     "file" if self.file_bytes > per_file else "total",
                 )
