@@ -293,6 +293,24 @@ def test_png_metadata_and_anything_appended_is_dropped():
         assert clean.mode == "RGBA" and not clean.info.get("Author")
 
 
+def test_colour_profiles_are_dropped_and_16_bit_scans_keep_their_greys():
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(out, "JPEG", icc_profile=icc, quality=95)
+    kept = uploads.prepare_upload(upload("a.jpg", out.getvalue()), kinds=("image",), max_bytes=10**6)
+    with Image.open(io.BytesIO(kept.content)) as image:
+        assert "icc_profile" not in image.info
+        red, green, blue = image.getpixel((4, 4))
+    assert abs(red - 200) < 12 and abs(green - 100) < 12 and abs(blue - 50) < 12
+    scan = io.BytesIO()
+    Image.new("I;16", (8, 8), 32768).save(scan, "PNG")  # mid grey in 16 bits
+    grey = uploads.prepare_upload(upload("scan.png", scan.getvalue()), kinds=("image",), max_bytes=10**6)
+    with Image.open(io.BytesIO(grey.content)) as image:
+        assert image.mode == "L" and 120 <= image.getpixel((0, 0)) <= 136
+
+
 def test_decompression_bombs_are_refused_before_decoding(settings):
     settings.PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS = 1_000_000
     out = io.BytesIO()
@@ -718,3 +736,19 @@ def test_a_failed_api_application_leaves_no_stored_file(online, settings):
     assert response.status_code == 422
     after = set(files.file_storage().listdir("procedures")[1]) if files.file_storage().exists("procedures") else set()
     assert after == before and _rows() == []
+
+
+def test_the_result_e_mail_follows_the_applicants_language(online, django_capture_on_commit_callbacks):
+    resident = make_user()
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    _owner, submission, _row, _page = _submitted(online, resident)
+    staff = staff_client(make_staff(online.municipality, Role.DEPARTMENT_STAFF, department=online.department))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(f"/city-a/staff/procedures/inbox/{submission.public_id}/results/", {"file": upload("r.pdf", PDF)})
+    assert len(mail.outbox) == 1
+    assert (
+        mail.outbox[0].subject == f"[Madoguchi] A result document for application {submission.receipt_number} is ready"
+    )
+    assert "is not attached to this e-mail" in mail.outbox[0].body

@@ -145,6 +145,29 @@ def _looks_like_markup(data: bytes) -> bool:
 # Checks per kind
 
 
+def _eight_bit(image: Any) -> Any:
+    """16-bit greyscale (scans) scaled to 8 bits rather than clipped to white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    return image
+
+
+def _to_srgb(image: Any, icc: bytes | None) -> Any:
+    """Colours of a photo with a colour profile (e.g. Display P3) converted to sRGB, as the profile itself is
+    dropped with the rest of the metadata. A profile Pillow cannot read leaves the pixels as they are."""
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted if converted is not None else image
+
+
 def _reencode_image(data: bytes, content_type: str) -> bytes:
     """Decode and encode again: upright, without any metadata, at most PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS."""
     from PIL import Image, ImageOps
@@ -160,8 +183,10 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
                 if width * height > limit or width <= 0 or height <= 0:
                     raise UploadRefused(MSG_IMAGE_PIXELS % {"max": f"{limit:,}"}, code="file_too_many_pixels")
                 image.seek(0)  # the first frame of an animation
+                icc = image.info.get("icc_profile")
                 upright = ImageOps.exif_transpose(image)
                 upright.load()
+                upright = _to_srgb(_eight_bit(upright), icc)
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -173,16 +198,19 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
         mode = "L" if upright.mode in ("1", "L", "LA") else "RGB"
     else:
         mode = "RGBA" if has_alpha else ("L" if upright.mode in ("1", "L") else "RGB")
-    converted = upright.convert(mode)
-    # A fresh image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC, comments) survives.
-    clean = Image.frombytes(mode, converted.size, converted.tobytes())
     out = io.BytesIO()
-    if content_type == JPEG:
-        clean.save(out, "JPEG", quality=90, optimize=True)
-    elif content_type == PNG:
-        clean.save(out, "PNG", optimize=True)
-    else:
-        clean.save(out, "WEBP", quality=90)
+    try:
+        converted = upright.convert(mode)
+        # A fresh image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC, comments) is kept.
+        clean = Image.frombytes(mode, converted.size, converted.tobytes())
+        if content_type == JPEG:
+            clean.save(out, "JPEG", quality=90, optimize=True)
+        elif content_type == PNG:
+            clean.save(out, "PNG", optimize=True)
+        else:
+            clean.save(out, "WEBP", quality=90)
+    except (OSError, ValueError) as exc:
+        raise UploadRefused(MSG_BROKEN_IMAGE, code="file_broken") from exc
     return out.getvalue()
 
 
@@ -401,6 +429,7 @@ class UploadSizeGuard(FileUploadHandler):
         per_file = int(settings.PROCEDURE_UPLOAD_MAX_FILE_MB * 1024 * 1024)
         total = int(settings.PROCEDURE_UPLOAD_MAX_TOTAL_MB * 1024 * 1024)
         if self.file_bytes > per_file or self.total_bytes > total:
+            self.total_bytes -= self.file_bytes  # a file not kept does not count towards the others
             if self.request is not None:
                 refused = getattr(self.request, "upload_refused", {})
                 refused[self.field_name] = (
