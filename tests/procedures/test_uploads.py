@@ -752,3 +752,14 @@ def test_the_result_e_mail_follows_the_applicants_language(online, django_captur
         mail.outbox[0].subject == f"[Madoguchi] A result document for application {submission.receipt_number} is ready"
     )
     assert "is not attached to this e-mail" in mail.outbox[0].body
+
+
+def test_a_large_multipart_body_with_an_idempotency_key_is_checked_not_refused_as_raw_data(online):
+    """Over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) in files: Django keeps them in temporary files, and the
+    fingerprint reads the parts, never request.body (which would refuse the body as too large)."""
+    client = Client()
+    client.force_login(make_user())
+    big = PDF + b" " * (3 * 1024 * 1024)
+    response = client.post(API, {"answers": "{}", "proof": upload("a.pdf", big)}, HTTP_IDEMPOTENCY_KEY="big-1")
+    assert response.status_code == 422
+    assert "1MB以下" in response.json()["error"]["fields"]["proof"][0]
