@@ -207,6 +207,25 @@ def test_a_script_hidden_in_a_compressed_object_stream_is_found():
     assert refused.value.code == "pdf_active_content"
 
 
+def test_binary_data_in_page_and_image_streams_is_not_mistaken_for_an_action():
+    image = b"5 0 obj\n<< /Type /XObject /Subtype /Image /Length 20 >>\nstream\n\x00/JS \x01/Launch\x02\nendstream\nendobj\n"
+    compressed = zlib.compress(b"BT /F1 12 Tf (/JavaScript is only text here) Tj ET")
+    page = b"6 0 obj\n<< /Length 9 /Filter /FlateDecode >>\nstream\n" + compressed + b"\nendstream\nendobj\n"
+    kept = uploads.prepare_upload(
+        upload("a.pdf", PDF.replace(b"trailer", image + page + b"trailer")), kinds=("pdf",), max_bytes=10**6
+    )
+    assert kept.content_type == "application/pdf"
+
+
+def test_a_fake_stream_inside_a_string_does_not_hide_an_action():
+    trick = b"7 0 obj\n<< /Title (stream\n) /S /JavaScript /JS (app.alert(1)) /T (endstream) >>\nendobj\n"
+    with pytest.raises(uploads.UploadRefused) as refused:
+        uploads.prepare_upload(
+            upload("a.pdf", PDF.replace(b"trailer", trick + b"trailer")), kinds=("pdf",), max_bytes=10**6
+        )
+    assert refused.value.code == "pdf_active_content"
+
+
 def test_encrypted_pdfs_are_refused_and_a_plain_one_is_kept_as_it_is():
     encrypted = PDF.replace(b"<< /Root 1 0 R >>", b"<< /Root 1 0 R /Encrypt 9 0 R >>")
     with pytest.raises(uploads.UploadRefused) as refused:

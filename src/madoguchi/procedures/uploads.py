@@ -215,13 +215,16 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
 
 
 _PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]{1,127})")
-_PDF_STREAM = re.compile(rb"stream\r?\n")
+_PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 # Names that make a PDF act rather than show: scripts, launching programs, forms that submit or import, files
 # inside the file. A PDF that needs any of them is not a document a municipality should open.
 PDF_ACTIVE_NAMES = frozenset(
     {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"SubmitForm",
      b"ImportData", b"GoToE", b"XFA"}
 )  # fmt: skip
+
+
+PDF_LONG_ACTIVE_NAMES = frozenset(name for name in PDF_ACTIVE_NAMES if len(name) >= 5)
 
 
 def _pdf_names(chunk: bytes) -> set[bytes]:
@@ -232,34 +235,50 @@ def _pdf_names(chunk: bytes) -> set[bytes]:
     return names
 
 
-def _pdf_inflated_streams(data: bytes) -> list[bytes]:
-    """Every Flate stream decompressed (object streams can hide dictionaries), with a total cap."""
-    out: list[bytes] = []
+def _pdf_parts(data: bytes) -> tuple[bytes, list[bytes]]:
+    """The file without its stream bodies (where dictionaries and actions are written), and the decompressed
+    object streams (/ObjStm, where PDF 1.5+ can hide dictionaries). Other streams (pages, images, fonts) are
+    not scanned: they cannot carry actions, and their binary data would match names by chance."""
+    outside: list[bytes] = []
+    hidden: list[bytes] = []
     total = 0
+    position = 0
     for match in _PDF_STREAM.finditer(data):
-        start = match.end()
-        end = data.find(b"endstream", start)
-        if end < 0:
+        if match.start() < position:
+            continue
+        body_start = match.end()
+        body_end = data.find(b"endstream", body_start)
+        if body_end < 0:
             break
+        header = data[max(data.rfind(b"obj", position, match.start()), position) : match.start()]
+        outside.append(data[position : match.start()])
+        position = body_end
+        if b"ObjStm" not in b"".join(_pdf_names(header)):
+            continue
         inflater = zlib.decompressobj()
         try:
-            chunk = inflater.decompress(data[start:end], PDF_MAX_INFLATED_BYTES - total + 1)
+            chunk = inflater.decompress(data[body_start:body_end], PDF_MAX_INFLATED_BYTES - total + 1)
         except zlib.error:
-            continue  # not Flate (images, other filters) or damaged: nothing readable to scan
+            continue  # not Flate or damaged: nothing readable to scan
         total += len(chunk)
         if total > PDF_MAX_INFLATED_BYTES:
             raise UploadRefused(MSG_PDF_BROKEN, code="file_broken")
-        out.append(chunk)
-    return out
+        hidden.append(chunk)
+    outside.append(data[position:])
+    return b"".join(outside), hidden
 
 
 def check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-2048:]:
         raise UploadRefused(MSG_PDF_BROKEN, code="file_broken")
-    names = _pdf_names(data)
-    if b"Encrypt" in names:
+    # Long names are looked for everywhere (they do not occur by chance, and a fake "stream" inside a string
+    # cannot hide them); the short /JS and /XFA only outside page and image data, and in object streams.
+    everywhere = _pdf_names(data)
+    if b"Encrypt" in everywhere:
         raise UploadRefused(MSG_PDF_ENCRYPTED, code="pdf_encrypted")
-    for chunk in _pdf_inflated_streams(data):
+    outside, object_streams = _pdf_parts(data)
+    names = (everywhere & PDF_LONG_ACTIVE_NAMES) | _pdf_names(outside)
+    for chunk in object_streams:
         names |= _pdf_names(chunk)
     if names & PDF_ACTIVE_NAMES:
         raise UploadRefused(MSG_PDF_ACTIVE, code="pdf_active_content")
