@@ -782,3 +782,51 @@ def test_a_large_multipart_body_with_an_idempotency_key_is_checked_not_refused_a
     response = client.post(API, {"answers": "{}", "proof": upload("a.pdf", big)}, HTTP_IDEMPOTENCY_KEY="big-1")
     assert response.status_code == 422
     assert "1MB以下" in response.json()["error"]["fields"]["proof"][0]
+
+
+def _hidden(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def test_a_kept_file_stays_with_its_item_when_an_earlier_item_is_removed(online, django_capture_on_commit_callbacks):
+    client = Client()
+    client.force_login(make_user())
+    page = _start(client)
+    posted = client.post(
+        page,
+        {
+            "proof": upload("a.pdf", PDF),
+            "extras__items": "2",
+            "extras__0__scan": upload("first.pdf", PDF),
+            "extras__1__scan": upload("second.png", png()),
+        },
+    )
+    assert posted.status_code == 302
+    second = next(row for row in _rows() if row.original_name == "second.png")
+    shown = client.get(page).content.decode()
+    hidden = _hidden(shown)
+    assert hidden["extras__1__scan__current"] == str(second.public_id)
+    # Remove item 1 (the first), as the browser posts it: the kept files' refs ride along in hidden fields.
+    removed = client.post(page, {**hidden, "_action": "remove:extras:0"})
+    assert removed.status_code == 200
+    body = removed.content.decode()
+    assert "提出済みのファイル：second.png" in body and "first.pdf" not in body
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(page, _hidden(body))
+    assert saved.status_code == 302
+    with scopes_disabled():
+        answers = Submission.objects.get().answers
+    assert answers["extras"] == [{"scan": {**answers["extras"][0]["scan"], "ref": str(second.public_id)}}]
+    assert sorted(row.original_name for row in _rows()) == ["a.pdf", "second.png"]
+
+
+def test_a_hidden_ref_naming_someone_elses_file_keeps_nothing(online):
+    owner = Client()
+    owner.force_login(make_user())
+    owner.post(_start(owner), {"proof": upload("a.pdf", PDF), "extras__items": "1"})
+    theirs = _rows()[0]
+    thief = Client()
+    thief.force_login(make_user())
+    response = thief.post(_start(thief), {"proof__current": str(theirs.public_id), "extras__items": "1"})
+    assert response.status_code == 400 and "本人確認書類のファイルを選択してください" in response.content.decode()
+    assert len(_rows()) == 1
