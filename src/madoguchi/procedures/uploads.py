@@ -298,7 +298,7 @@ def check_office(data: bytes) -> str:
                 content_types = handle.read(1024 * 1024).lower()
     except UploadRefused:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
         raise UploadRefused(MSG_OFFICE_BROKEN, code="file_broken") from exc
     if b"macroenabled" in content_types or any(name.lower().endswith("vbaproject.bin") for name in names):
         raise UploadRefused(MSG_OFFICE_MACRO, code="office_macro")
