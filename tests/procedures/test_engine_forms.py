@@ -385,7 +385,7 @@ def test_file_upload_becomes_metadata():
     [
         (
             SimpleUploadedFile("a.exe", b"MZ", content_type="application/x-msdownload"),
-            "委任状は次の形式のファイルを選択してください：PDF、画像（JPEG・PNG・HEIC・WebP）",
+            "委任状は次の形式のファイルを選択してください：PDF、画像（JPEG・PNG・WebP）",
         ),
         (
             SimpleUploadedFile("big.pdf", b"x" * (10 * 1024 * 1024 + 1), content_type="application/pdf"),

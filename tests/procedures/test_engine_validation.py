@@ -138,7 +138,7 @@ def test_strip_hidden_matches_what_clean_answers_keeps():
         ),
         (
             {"power_of_attorney": {**PROXY_LETTER, "content_type": "application/x-msdownload"}},
-            {"power_of_attorney": ["委任状は次の形式のファイルを選択してください：PDF、画像（JPEG・PNG・HEIC・WebP）"]},
+            {"power_of_attorney": ["委任状は次の形式のファイルを選択してください：PDF、画像（JPEG・PNG・WebP）"]},
         ),
         (
             {"power_of_attorney": {**PROXY_LETTER, "size": 50 * 1024 * 1024}},

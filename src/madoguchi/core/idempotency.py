@@ -27,7 +27,23 @@ def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode() if request.method else b"")
     digest.update(request.path.encode())
-    digest.update(request.body or b"")
+    if request.content_type == "multipart/form-data":
+        # The raw body cannot be read once the upload is parsed, and its boundary is random per attempt: a
+        # retry of the same content must match, so the parts are fingerprinted instead (names, values, and
+        # each file's name and SHA-256), in a fixed order.
+        for name, values in sorted(request.POST.lists()):
+            for value in values:
+                digest.update(json.dumps(["field", name, value]).encode())
+        for name, uploads in sorted(request.FILES.lists()):
+            for upload in uploads:
+                content = hashlib.sha256()
+                upload.seek(0)
+                for chunk in upload.chunks():
+                    content.update(chunk)
+                upload.seek(0)
+                digest.update(json.dumps(["file", name, upload.name, content.hexdigest()]).encode())
+    else:
+        digest.update(request.body or b"")
     return digest.hexdigest()
 
 

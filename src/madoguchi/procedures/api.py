@@ -7,21 +7,26 @@ and accepts an Idempotency-Key: a replay returns the first application, never a 
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
+from pydantic import ValidationError as PydanticValidationError
 
 from madoguchi.core.api import CleanText, PageParams, api_municipality
 from madoguchi.core.errors import ServiceError, error_body
 from madoguchi.core.idempotency import run_idempotent
 from madoguchi.core.selectors import module_is_enabled
 
-from . import journey, selectors
+from . import files, journey, selectors
+from .engine.definition import FieldDef, FormDefinition
 from .manifest import KEY
 from .models import IdentityLevel, Procedure, Submission
+from .uploads import PreparedUpload, UploadRefused, prepare_upload, refused_in_request
 
 router = Router(tags=["procedures"])
 
@@ -157,13 +162,127 @@ def procedure_detail(request: HttpRequest, slug: str, procedure_slug: str) -> di
         }
 
 
+MULTIPART_SCHEMA = {
+    "type": "object",
+    "required": ["answers"],
+    "properties": {
+        "answers": {
+            "type": "string",
+            "description": "The answers as JSON (an object keyed by field id), without the file fields",
+        }
+    },
+    "additionalProperties": {
+        "type": "string",
+        "format": "binary",
+        "description": "One file per file field, named by field id (inside a repeated group <group>__<n>__<member>)",
+    },
+}
+
+
+def _read_answers(request: HttpRequest) -> dict[str, Any]:
+    """The answers of a JSON body ({"answers": {...}}) or of a multipart body's "answers" part."""
+    multipart = request.content_type == "multipart/form-data"
+    raw: Any = request.POST.get("answers") if multipart else request.body
+    if raw is None:
+        raise ServiceError(
+            "validation_error", _("answers の項目に回答（JSON）を入れて送ってください。"), field="answers", status=422
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError("bad_request", _("送信された内容をJSONとして読み取れません。")) from exc
+    try:
+        return SubmissionIn.model_validate({"answers": data} if multipart else data).answers
+    except PydanticValidationError as exc:
+        raise ServiceError(
+            "validation_error",
+            _("answers は項目IDをキーにしたJSONオブジェクトにしてください。"),
+            field="answers",
+            status=422,
+        ) from exc
+
+
+_GROUP_PART = re.compile(r"^([a-z][a-z0-9_]{0,39})__(\d{1,3})__([a-z][a-z0-9_]{0,39})$")
+
+
+def _place_file(
+    definition: FormDefinition, answers: dict[str, Any], name: str, value: dict[str, Any]
+) -> FieldDef | None:
+    """Put a file's metadata where the part's name says (a field id, or <group>__<n>__<member>)."""
+    member = definition.field(name)
+    if member is not None and member.type == "file":
+        answers[name] = value
+        return member
+    match = _GROUP_PART.match(name)
+    group = definition.field(match.group(1)) if match else None
+    if match is None or group is None or group.type != "repeated_group":
+        return None
+    sub = group.member(match.group(3))
+    index = int(match.group(2))
+    if sub is None or sub.type != "file" or index >= group.max_items:
+        return None
+    items = answers.get(group.id)
+    items = list(items) if isinstance(items, list) else []
+    while len(items) <= index:
+        items.append({})
+    item = dict(items[index]) if isinstance(items[index], dict) else {}
+    item[sub.id] = value
+    items[index] = item
+    answers[group.id] = items
+    return sub
+
+
+def _read_files(
+    definition: FormDefinition, answers: dict[str, Any], request: HttpRequest
+) -> tuple[dict[str, Any], list[PreparedUpload]]:
+    """Check every file part exactly as the web pages do and put its metadata into the answers."""
+    errors: dict[str, list[str]] = {name: [message] for name, message in refused_in_request(request).items()}
+    uploads: list[PreparedUpload] = []
+    answers = dict(answers)
+    for name in request.FILES:
+        parts = request.FILES.getlist(name)
+        probe = _place_file(definition, {}, name, {})
+        if probe is None:
+            errors[name] = [str(_("この名前のファイル項目はこの手続のフォームにありません。"))]
+            continue
+        if len(parts) > 1:
+            errors[name] = [str(_("1つの項目に送れるファイルは1つです。"))]
+            continue
+        try:
+            prepared = prepare_upload(parts[0], kinds=probe.kinds, max_bytes=probe.max_bytes, field_name=name)
+        except UploadRefused as refused:
+            errors[name] = [str(refused.message)]
+            continue
+        _place_file(definition, answers, name, prepared.metadata())
+        uploads.append(prepared)
+    if errors:
+        raise journey.IncompleteAnswers(errors)
+    return answers, uploads
+
+
 @router.post(
     "/{slug}/procedures/{procedure_slug}/submissions",
     response={201: SubmissionOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     auth=SessionAuth(),
     summary="Apply (signed-in resident; send Idempotency-Key to make retries safe)",
+    description=(
+        'JSON ({"answers": {...}}) or, with files, multipart/form-data: an `answers` part holding the answers '
+        "as JSON and one file part per file field, named by field id. Files are checked by content (type, "
+        "size, scripts in PDFs) exactly as on the web pages; images are re-encoded without metadata. "
+        "The Idempotency-Key fingerprint of a multipart body covers the answers part and each file's name "
+        "and SHA-256, not the multipart boundary, so a retry with the same content replays."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SubmissionIn.model_json_schema()},
+                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            },
+        }
+    },
 )
-def submission_create(request: HttpRequest, slug: str, procedure_slug: str, payload: SubmissionIn) -> Status:
+def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> Status:
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
@@ -176,15 +295,22 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str, payl
                 raise ServiceError(
                     "identity_required", _("この手続は、マイナンバーカードによる本人確認が必要です。"), status=403
                 )
+        answers = _read_answers(request)
 
         def create() -> tuple[int, dict[str, Any]]:
             # A fresh draft, never the resident's web draft in progress; rolled back whole if invalid.
             draft = journey.draft_start(procedure=procedure, applicant=user, request=request, resume=False)
-            draft = journey.draft_save(draft=draft, answers=payload.answers)
+            with_files, uploads = _read_files(journey.definition_of(draft), answers, request)
+            draft = files.draft_save_with_files(
+                draft=draft, answers=with_files, uploads=uploads, actor=user, request=request
+            )
             return 201, _submission_out(journey.draft_submit(draft=draft, request=request))
 
         try:
-            status, body = run_idempotent(request, scope=f"user:{user.pk}:submission:{procedure.pk}", operation=create)
+            with files.discard_stored_on_error():
+                status, body = run_idempotent(
+                    request, scope=f"user:{user.pk}:submission:{procedure.pk}", operation=create
+                )
         except journey.IncompleteAnswers as incomplete:
             return Status(422, error_body("validation_error", str(_("入力内容に問題があります。")), incomplete.errors))
         return Status(status, body)

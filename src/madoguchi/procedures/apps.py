@@ -10,6 +10,7 @@ class ProceduresConfig(AppConfig):
     def ready(self) -> None:
         from madoguchi.core.registry import registry
 
+        from . import files  # noqa: F401 - connects the deletion of stored objects to their rows
         from .manifest import MANIFEST
 
         registry.register(MANIFEST)

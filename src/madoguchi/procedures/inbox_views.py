@@ -21,13 +21,21 @@ from madoguchi.core.errors import ServiceError
 from madoguchi.core.templatetags.madoguchi_ui import join_list
 from madoguchi.staff.decorators import staff_view
 
-from . import selectors, submissions
+from . import files, selectors, submissions
 from .engine.definition import DefinitionError, validate_definition
 from .engine.summary import summarise
 from .export import csv_rows
 from .manifest import module_required
 from .models import STAFF_TRANSITIONS, Submission, SubmissionStatus
-from .staff_forms import AssignForm, BulkActionForm, CorrectionForm, InboxFilterForm, StatusForm, TextForm
+from .staff_forms import (
+    AssignForm,
+    BulkActionForm,
+    CorrectionForm,
+    InboxFilterForm,
+    ResultForm,
+    StatusForm,
+    TextForm,
+)
 
 PAGE_SIZE = 50
 
@@ -178,6 +186,8 @@ def _detail_context(submission: Submission, **forms: Any) -> dict[str, Any]:
         "allowed_statuses": allowed,
         "assignable": staff,
         "answer_fields": answer_fields,
+        "result_form": forms.get("result_form") or ResultForm(),
+        "results": files.results_of(submission),
     }
 
 

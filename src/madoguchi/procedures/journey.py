@@ -24,6 +24,7 @@ from .engine.definition import FormDefinition, validate_definition
 from .engine.fees import compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
+from .files import attachments_prune
 from .models import FormVersion, Procedure, Submission, SubmissionStatus
 from .search_text import submission_search_text
 from .selectors import live_form
@@ -148,6 +149,7 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
     locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
     locked.search_text = _search_text_of(locked)
     locked.save()
+    attachments_prune(submission=locked, actor=locked.applicant, request=request)
     record_change(
         locked,
         action="submission.submitted",
@@ -218,6 +220,7 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
     locked.correction_fields = []
     locked.search_text = _search_text_of(locked)
     locked.save(update_fields=["answers", "status", "correction_fields", "search_text", "updated_at"])
+    attachments_prune(submission=locked, actor=applicant, request=request)
     record_change(
         locked,
         action="submission.corrected",

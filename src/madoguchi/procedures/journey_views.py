@@ -16,11 +16,11 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from madoguchi.core.errors import ServiceError
+from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.core.ratelimit import rate_limit
 from madoguchi.core.tenancy import municipality_view
 
-from . import journey, selectors
+from . import files, journey, selectors
 from .engine.conditions import next_page_id, previous_page_id, visible_pages
 from .engine.definition import UnknownPageError
 from .engine.fees import compute_fee
@@ -28,6 +28,7 @@ from .engine.forms import page_form
 from .engine.summary import summarise
 from .manifest import module_required
 from .models import IdentityLevel, Procedure, Submission, SubmissionStatus
+from .uploads import show_upload_errors, take_page_uploads
 
 SESSION_DRAFTS = "madoguchi_procedure_drafts"
 
@@ -151,13 +152,22 @@ def apply_page(request: HttpRequest, procedure_slug: str, draft_id: str, page_id
         )
     except UnknownPageError as exc:
         raise Http404 from exc
-    if request.method == "POST" and form.is_valid():
+    # Posted files are checked first and stand in the form as their checked metadata (sniffed type, size).
+    uploads, upload_errors = take_page_uploads(form, request) if request.method == "POST" else ([], {})
+    if request.method == "POST" and form.is_valid() and not upload_errors:
         answers = form.merge_into(draft.answers)
-        draft = journey.draft_save(draft=draft, answers=answers)
-        following = next_page_id(definition, answers, page_id)
-        if following is None or request.POST.get("return_to") == "check":
-            return redirect(_urls(procedure, draft)["check"])
-        return redirect(_page_url(procedure, draft, following))
+        try:
+            draft = files.draft_save_with_files(
+                draft=draft, answers=answers, uploads=uploads, actor=request.user, request=request
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            following = next_page_id(definition, answers, page_id)
+            if following is None or request.POST.get("return_to") == "check":
+                return redirect(_urls(procedure, draft)["check"])
+            return redirect(_page_url(procedure, draft, following))
+    show_upload_errors(form, upload_errors)
     back = previous_page_id(definition, draft.answers, page_id)
     return render(
         request,

@@ -12,17 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from madoguchi.core.errors import ServiceError
+from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.core.ratelimit import rate_limit
 from madoguchi.core.tenancy import municipality_view
 
-from . import journey, selectors, submissions
+from . import files, journey, selectors, submissions
 from .engine.definition import validate_definition
 from .engine.forms import page_form
 from .engine.summary import summarise
 from .forms import ApplicantMessageForm
 from .manifest import module_required
 from .models import WITHDRAWABLE, SubmissionStatus
+from .uploads import show_upload_errors, take_page_uploads
 
 
 def _detail_url(request: HttpRequest, submission_id: str) -> str:
@@ -78,6 +79,7 @@ def _render_detail(
             "can_withdraw": submission.status in WITHDRAWABLE,
             "can_message": submission.status in submissions.REPLYABLE,
             "message_form": message_form or ApplicantMessageForm(),
+            "results": files.results_of(submission),
         },
         status=400 if message_form is not None else 200,
     )
@@ -105,9 +107,17 @@ def mine_correct(request: HttpRequest, submission_id: str, page_id: str) -> Http
         initial=submission.answers,
         language=get_language(),
     )
-    if request.method == "POST" and form.is_valid():
-        journey.correction_save(submission=submission, applicant=request.user, answers=form.answers())
-        return redirect(_detail_url(request, submission_id))
+    uploads, upload_errors = take_page_uploads(form, request) if request.method == "POST" else ([], {})
+    if request.method == "POST" and form.is_valid() and not upload_errors:
+        try:
+            files.correction_save_with_files(
+                submission=submission, applicant=request.user, answers=form.answers(), uploads=uploads, request=request
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            return redirect(_detail_url(request, submission_id))
+    show_upload_errors(form, upload_errors)
     return render(
         request,
         "procedures/mine_correct.html",

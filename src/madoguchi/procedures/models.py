@@ -418,3 +418,52 @@ class SubmissionEvent(models.Model):
     @property
     def to_status_label(self) -> str:
         return str(SubmissionStatus(self.to_status).label) if self.to_status in SubmissionStatus.values else ""
+
+
+class FilePurpose(models.TextChoices):
+    ATTACHMENT = "attachment", _("申請者の添付ファイル")
+    RESULT = "result", _("交付する結果の文書")
+
+
+class SubmissionFile(MunicipalityOwned):
+    """A file kept with an application: an attachment the applicant uploaded for a file field (its answer
+    holds {"name", "size", "content_type", "ref", "sha256"} with ref = public_id), or a result document staff
+    issued (結果の交付). The bytes live in the private "procedure_files" storage under a random name; when a
+    row goes, its stored object is deleted once the transaction commits (procedures/files.py)."""
+
+    PERSONAL_DATA_FIELDS: ClassVar[tuple[str, ...]] = ("original_name", "storage_name")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
+    # The answer's place: "<field>" or, inside a repeated group, "<group>.<n>.<member>"; empty for results.
+    field_path = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=20, choices=FilePurpose.choices)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    original_name = models.CharField(_("ファイル名"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=200, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("申請のファイル")
+        verbose_name_plural = _("申請のファイル")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gt=0), name="submission_file_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=[choice.value for choice in FilePurpose]),
+                name="submission_file_purpose_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(purpose="attachment") | ~models.Q(field_path=""),
+                name="submission_file_attachment_has_field",
+            ),
+        ]
+        indexes = [models.Index(fields=["submission", "purpose"], name="submission_file_by_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}:{self.purpose}:{self.public_id}"

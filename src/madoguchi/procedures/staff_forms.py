@@ -155,3 +155,18 @@ class BulkActionForm(forms.Form):
                 _("一度に操作できるのは%(max)s件までです。") % {"max": BULK_MAX}, code="too_many"
             )
         return chosen
+class ResultForm(forms.Form):
+    """A result document to issue (結果の交付): its content is checked by procedures/uploads.py."""
+
+    file = forms.FileField(
+        label=_("交付する文書（PDFまたは画像）"),
+        help_text=_("申請者がマイページからダウンロードします。画像は向きを直し、位置情報などを取り除いて保存します。"),
+        error_messages={
+            "required": _("交付するファイルを選択してください。"),
+            "empty": _("ファイルが空です。内容のあるファイルを選択してください。"),
+            "invalid": _("ファイルを読み取れませんでした。もう一度選択してください。"),
+        },
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"}
+        ),
+    )

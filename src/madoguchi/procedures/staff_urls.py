@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inbox_views, views
+from . import file_views, inbox_views, views
 
 app_name = "procedures_staff"
 
@@ -11,6 +11,13 @@ urlpatterns = [
     path("inbox/export.csv", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox_bulk"),
     path("inbox/<str:submission_id>/", inbox_views.submission_detail, name="submission"),
+    path("inbox/<str:submission_id>/results/", file_views.staff_result_upload, name="result_upload"),
+    path(
+        "inbox/<str:submission_id>/results/<str:file_id>/remove/",
+        file_views.staff_result_remove,
+        name="result_remove",
+    ),
+    path("inbox/<str:submission_id>/files/<str:file_id>/", file_views.staff_file, name="submission_file"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),

@@ -7,6 +7,7 @@ key under var/ so that a fresh clone runs with no configuration at all.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -268,7 +269,40 @@ STORAGES = {
         if IS_PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Files residents attach to applications and results staff issue: private, never under STATIC/MEDIA,
+    # served only by the permission-checked download views. PROCEDURE_FILES_BACKEND (a dotted storage class,
+    # e.g. storages.backends.s3.S3Storage) and PROCEDURE_FILES_OPTIONS (JSON) replace it with object storage.
+    "procedure_files": {
+        "BACKEND": os.environ.get("PROCEDURE_FILES_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ["PROCEDURE_FILES_OPTIONS"])
+        if os.environ.get("PROCEDURE_FILES_OPTIONS")
+        else {
+            "location": VAR_DIR / "private" / "procedure_files",
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
 }
+
+# --- Uploads ------------------------------------------------------------------------------------------------
+# Per application: at most this many files and this many MB in total (attachments; results count apart).
+PROCEDURE_UPLOAD_MAX_FILES = int(os.environ.get("PROCEDURE_UPLOAD_MAX_FILES", "20"))
+PROCEDURE_UPLOAD_MAX_TOTAL_MB = int(os.environ.get("PROCEDURE_UPLOAD_MAX_TOTAL_MB", "50"))
+# The largest single file any form field may allow (docs/form-definition.md: max_size_mb ≤ 50).
+PROCEDURE_UPLOAD_MAX_FILE_MB = 50
+# Results staff issue (PDF or image).
+PROCEDURE_RESULT_MAX_MB = int(os.environ.get("PROCEDURE_RESULT_MAX_MB", "20"))
+# Decompression bombs: images with more pixels than this are refused before they are decoded.
+PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS", str(50_000_000)))
+# The size guard runs first and stops keeping a file past the limits; files over 2.5 MB go to temporary
+# files (FILE_UPLOAD_MAX_MEMORY_SIZE) rather than memory. Non-file fields stay capped by
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, a 400 beyond it).
+FILE_UPLOAD_HANDLERS = [
+    "madoguchi.procedures.uploads.UploadSizeGuard",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Madoguchi ------------------------------------------------------------------------------------------------
 # Audit events are kept at least this long; a municipality may set a longer period, never a shorter one.

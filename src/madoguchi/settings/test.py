@@ -18,3 +18,11 @@ ALLOWED_HOSTS = ["*"]
 # timeout behave as in production when concurrency tests open parallel connections.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# Uploaded files go to a throw-away folder per test process, never into var/.
+import tempfile  # noqa: E402
+
+STORAGES["procedure_files"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": tempfile.mkdtemp(prefix="madoguchi-files-"), "base_url": None},
+}

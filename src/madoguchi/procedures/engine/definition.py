@@ -48,7 +48,7 @@ ADDRESS_PARTS = ("postal_code", "prefecture", "city", "town", "street", "buildin
 # upload handling (outside the engine); the engine checks the declared metadata against these.
 FILE_KINDS: dict[str, tuple[str, ...]] = {
     "pdf": ("application/pdf",),
-    "image": ("image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"),
+    "image": ("image/jpeg", "image/png", "image/webp"),
     "office": (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -57,6 +57,9 @@ from .postcodes import PREFECTURES, lookup_postcode
 ACTION_KEY = "_action"
 SEPARATOR = "__"
 ITEMS_SUFFIX = "items"
+# A file field's hidden companion: the ref of the file shown as kept, so that the kept file stays with its
+# item when items of a repeated group are removed or move up (the browser never posts a kept file again).
+CURRENT_SUFFIX = "current"
 RADIO_LIMIT = 10  # more options than this: a select box
 
 # ---------------------------------------------------------------------------------------------------------
@@ -128,12 +131,12 @@ ADDRESS_LIMITS = {"city": 50, "town": 100, "street": 100, "building": 100}
 ADDRESS_REQUIRED = ("postal_code", "prefecture", "city", "street")
 FILE_KIND_LABELS = {
     "pdf": _("PDF"),
-    "image": _("画像（JPEG・PNG・HEIC・WebP）"),
+    "image": _("画像（JPEG・PNG・WebP）"),
     "office": _("Word・Excel"),
 }
 FILE_KIND_EXTENSIONS = {
     "pdf": ".pdf",
-    "image": ".jpg,.jpeg,.png,.heic,.heif,.webp",
+    "image": ".jpg,.jpeg,.png,.webp",
     "office": ".docx,.xlsx",
 }
 FILE_METADATA_KEYS = ("name", "size", "content_type", "ref", "sha256")
@@ -440,6 +443,7 @@ class Section:
     lookup_action: str = ""
     postal_name: str = ""
     current_file: str = ""
+    current_field: Any = None  # the hidden ref of the kept file
     items: list[GroupItem] = dataclass_field(default_factory=list)
     count_field: Any = None
     add_action: str = ""
@@ -518,6 +522,8 @@ class PageForm(forms.Form):
                 self._initial_counts(initial or {})
             for member in self.members:
                 self._names[member.id] = self._build(member, prefix="", suffix="", in_group=False)
+            if self.is_bound:
+                self._kept_files_from_post(initial or {})
 
     # -- structure -------------------------------------------------------------------------------------
 
@@ -614,7 +620,11 @@ class PageForm(forms.Form):
             )
             return [self._add(name, email)]
         if kind == "file":
-            return [self._add(name, FileAnswerField(member=member, message_name=said, **common))]
+            current = forms.CharField(widget=forms.HiddenInput(), required=False, max_length=200)
+            return [
+                self._add(name, FileAnswerField(member=member, message_name=said, **common)),
+                self._add(f"{name}{SEPARATOR}{CURRENT_SUFFIX}", current),
+            ]
         if kind == "consent":
             consent_hint = member.declaration.get(self.language) if member.declaration else hint
             return [self._add(name, ConsentAnswerField(**{**common, "help_text": consent_hint}))]
@@ -707,6 +717,26 @@ class PageForm(forms.Form):
                     member, prefix=f"{name}{SEPARATOR}{index}{SEPARATOR}", suffix=legend, in_group=True
                 )
         return names
+
+    def _kept_files_from_post(self, initial: Mapping[str, Any]) -> None:
+        """The kept file of each file field is the one its posted hidden ref names (a file of these answers;
+        anything else is none), so it follows its item; without the hidden ref (API) the initial stands."""
+        known: dict[str, Any] = {}
+        for member in self.page.fields:
+            value = initial.get(member.id)
+            values = [value] if member.type == "file" else []
+            if member.type == "repeated_group" and isinstance(value, list):
+                values = [item.get(sub.id) for item in value if isinstance(item, dict) for sub in member.fields]
+            for candidate in values:
+                if isinstance(candidate, dict) and isinstance(candidate.get("ref"), str):
+                    known[candidate["ref"]] = candidate
+        for name, form_field in self.fields.items():
+            current = f"{name}{SEPARATOR}{CURRENT_SUFFIX}"
+            if isinstance(form_field, FileAnswerField) and current in self.mdata:
+                ref = self.mdata.get(current)
+                self.initial[name] = known.get(ref) if isinstance(ref, str) else None
+                self.initial[current] = ref if ref in known else ""
+                self.mdata[current] = self.initial[current]
 
     # -- groups and actions ----------------------------------------------------------------------------
 
@@ -1086,6 +1116,7 @@ class PageForm(forms.Form):
             current = self[name].initial
             if isinstance(current, dict) and isinstance(current.get("name"), str):
                 section.current_file = current["name"]
+            section.current_field = self[f"{name}{SEPARATOR}{CURRENT_SUFFIX}"]
         return section
 
     def render(self, template_name: str | None = None, context: Any = None, renderer: Any = None) -> SafeString:
@@ -1166,6 +1197,11 @@ def _initial_values(member: FieldDef, name: str, value: Any, out: dict[str, Any]
             out[name] = value
         else:
             out[name] = to_wareki(day) if language == "ja" else day.isoformat()
+        return
+    if kind == "file":
+        out[name] = value
+        if isinstance(value, dict) and isinstance(value.get("ref"), str):
+            out[f"{name}{SEPARATOR}{CURRENT_SUFFIX}"] = value["ref"]
         return
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         out[name] = str(value)

@@ -43,6 +43,7 @@ class SummaryRow:
     value: str  # display text; for a group, the number of items
     answered: bool = True
     items: tuple[SummaryItem, ...] = ()
+    file_ref: str = ""  # a file answer's storage ref, for a download link
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def _rows(member: FieldDef, value: Any, language: str) -> SummaryRow:
             count = str(_("%(count)s件") % {"count": len(items)})
         return SummaryRow(member.id, label, count if items else unanswered, bool(items), items)
     text = display_value(member, value, language)
-    return SummaryRow(member.id, label, text or unanswered, bool(text))
+    ref = value.get("ref") if member.type == "file" and isinstance(value, dict) else None
+    return SummaryRow(member.id, label, text or unanswered, bool(text), file_ref=ref if isinstance(ref, str) else "")
 
 
 def summarise(

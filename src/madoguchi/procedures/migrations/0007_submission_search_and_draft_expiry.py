@@ -25,7 +25,7 @@ def fill_search_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procedures', '0003_procedure_slug_not_reserved'),
+        ('procedures', '0004_submission_files'),
     ]
 
     operations = [
