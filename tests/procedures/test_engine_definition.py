@@ -488,3 +488,23 @@ def test_deeply_nested_json_is_refused_without_recursion_error():
 def test_messages_are_english_when_english_is_active():
     found = issues(_with(lambda d: _field(d).update(type="signature")))
     assert found == [("$.pages[0].fields[0].type", "Unknown question type. (signature)")]
+
+
+def test_valid_definitions_are_read_once_and_changes_are_seen():
+    import copy
+
+    from madoguchi.procedures.engine.definition import validate_definition
+    from madoguchi.procedures.engine.examples import example_json
+
+    data = example_json("juminhyo")
+    first = validate_definition(data)
+    assert validate_definition(copy.deepcopy(data)) is first  # same JSON, same frozen result
+    changed = copy.deepcopy(data)
+    changed["pages"][0]["title"] = {"ja": "変更後の見出し"}
+    assert validate_definition(changed) is not first
+    assert validate_definition(changed).pages[0].title.get("ja") == "変更後の見出し"
+    broken = copy.deepcopy(data)
+    broken["pages"][0]["fields"][0]["type"] = "no_such_type"
+    for _attempt in range(2):  # a failure is never cached: it is reported every time
+        with pytest.raises(DefinitionError):
+            validate_definition(broken)

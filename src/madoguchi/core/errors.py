@@ -33,10 +33,11 @@ def service_error_from_validation(exc: ValidationError) -> ServiceError:
     return ServiceError("invalid", exc.messages[0])
 
 
-def full_clean_or_refuse(instance: Any) -> None:
-    """Validate a model instance (fields and database constraints) or raise a ServiceError."""
+def full_clean_or_refuse(instance: Any, **options: Any) -> None:
+    """Validate a model instance (fields and database constraints) or raise a ServiceError. `options` go to
+    `full_clean` (e.g. `exclude`, `validate_constraints=False` where the database check is the one that counts)."""
     try:
-        instance.full_clean()
+        instance.full_clean(**options)
     except ValidationError as exc:
         raise service_error_from_validation(exc) from exc
 

@@ -286,7 +286,7 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        procedure = selectors.procedure_get_published(municipality, procedure_slug)
+        procedure = selectors.procedure_get_published_for_applying(municipality, procedure_slug)
         user = request.auth  # type: ignore[attr-defined]
         if procedure.identity_level == IdentityLevel.MY_NUMBER_CARD:
             from madoguchi.identity.selectors import session_identity_assurance

@@ -150,7 +150,11 @@ def _row(submission: Submission, upload: PreparedUpload, *, purpose: str, path: 
         storage_name=upload.storage_name,
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    full_clean_or_refuse(row)
+    # Field checks only: the foreign keys are objects this request has just loaded, and the uniqueness and check
+    # constraints are the database's job (each would cost a query per file on the submission path).
+    full_clean_or_refuse(
+        row, exclude=["municipality", "submission", "uploaded_by"], validate_unique=False, validate_constraints=False
+    )
     row.storage_name = _store(upload)
     row.save()
     return row

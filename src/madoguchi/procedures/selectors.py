@@ -52,6 +52,13 @@ def procedure_get_published(municipality: Municipality, slug: str) -> Procedure:
     return get_object_in_municipality(queryset, municipality, slug=slug)
 
 
+def procedure_get_published_for_applying(municipality: Municipality, slug: str) -> Procedure:
+    """The published procedure alone (with its municipality and 課), for the application paths, which need
+    neither the catalogue details nor the attachment list."""
+    queryset = Procedure.objects.filter(is_published=True).select_related("municipality", "department")
+    return get_object_in_municipality(queryset, municipality, slug=slug)
+
+
 def procedure_list_for_staff(municipality: Municipality, user: Any) -> QuerySet[Procedure]:
     """Every procedure for admins; department staff see their own 課's."""
     queryset = Procedure.objects.filter(municipality=municipality)

@@ -155,6 +155,8 @@ class BulkActionForm(forms.Form):
                 _("一度に操作できるのは%(max)s件までです。") % {"max": BULK_MAX}, code="too_many"
             )
         return chosen
+
+
 class ResultForm(forms.Form):
     """A result document to issue (結果の交付): its content is checked by procedures/uploads.py."""
 
