@@ -207,6 +207,19 @@ def test_a_script_hidden_in_a_compressed_object_stream_is_found():
     assert refused.value.code == "pdf_active_content"
 
 
+def test_an_object_stream_that_cannot_be_read_is_refused():
+    hex_stream = (
+        b"4 0 obj\n<< /Type /ObjStm /Filter /ASCIIHexDecode >>\nstream\n" + b"<< /S /JavaScript >>".hex().encode()
+    )
+    with pytest.raises(uploads.UploadRefused) as refused:
+        uploads.prepare_upload(
+            upload("a.pdf", PDF.replace(b"trailer", hex_stream + b"\nendstream\nendobj\ntrailer")),
+            kinds=("pdf",),
+            max_bytes=10**6,
+        )
+    assert refused.value.code == "file_broken"
+
+
 def test_binary_data_in_page_and_image_streams_is_not_mistaken_for_an_action():
     image = b"5 0 obj\n<< /Type /XObject /Subtype /Image /Length 20 >>\nstream\n\x00/JS \x01/Launch\x02\nendstream\nendobj\n"
     compressed = zlib.compress(b"BT /F1 12 Tf (/JavaScript is only text here) Tj ET")

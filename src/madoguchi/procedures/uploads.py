@@ -258,8 +258,9 @@ def _pdf_parts(data: bytes) -> tuple[bytes, list[bytes]]:
         inflater = zlib.decompressobj()
         try:
             chunk = inflater.decompress(data[body_start:body_end], PDF_MAX_INFLATED_BYTES - total + 1)
-        except zlib.error:
-            continue  # not Flate or damaged: nothing readable to scan
+        except zlib.error as exc:
+            # An object stream we cannot read could hide anything; Flate is what producers use for them.
+            raise UploadRefused(MSG_PDF_BROKEN, code="file_broken") from exc
         total += len(chunk)
         if total > PDF_MAX_INFLATED_BYTES:
             raise UploadRefused(MSG_PDF_BROKEN, code="file_broken")
