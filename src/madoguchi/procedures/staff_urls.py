@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import inbox_views, views
+from . import inbox_views, pdf_views, views
 
 app_name = "procedures_staff"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/export.csv", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/<str:submission_id>/", inbox_views.submission_detail, name="submission"),
+    path("inbox/<str:submission_id>/pdf/", pdf_views.submission_pdf, name="submission_pdf"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),
