@@ -69,13 +69,21 @@ def _mine_url(submission):
 
 
 def test_staff_copy_has_the_receipt_number_procedure_name_and_answers(city_a, juminhyo_a):
-    clerk = make_staff(city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department, family_name="窓口", given_name="花")
+    clerk = make_staff(
+        city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department, family_name="窓口", given_name="花"
+    )
     application = _application(juminhyo_a)
     with municipality_scope(city_a):
         submissions.submission_change_status(
-            submission=application, actor=clerk, to_status=SubmissionStatus.ACCEPTED, text="書類を確認しました。", request=None
+            submission=application,
+            actor=clerk,
+            to_status=SubmissionStatus.ACCEPTED,
+            text="書類を確認しました。",
+            request=None,
         )
-        submissions.submission_add_note(submission=application, actor=clerk, text="内部メモ：電話で確認済み", request=None)
+        submissions.submission_add_note(
+            submission=application, actor=clerk, text="内部メモ：電話で確認済み", request=None
+        )
     response = staff_client(clerk).get(_staff_url(application))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -99,11 +107,17 @@ def test_staff_copy_has_the_receipt_number_procedure_name_and_answers(city_a, ju
 
 def test_applicant_copy_never_shows_internal_notes_or_staff_names(city_a, juminhyo_a):
     resident = make_user()
-    clerk = make_staff(city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department, family_name="窓口", given_name="花")
+    clerk = make_staff(
+        city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department, family_name="窓口", given_name="花"
+    )
     application = _application(juminhyo_a, applicant=resident)
     with municipality_scope(city_a):
         submissions.submission_change_status(
-            submission=application, actor=clerk, to_status=SubmissionStatus.ACCEPTED, text="受け付けました。", request=None
+            submission=application,
+            actor=clerk,
+            to_status=SubmissionStatus.ACCEPTED,
+            text="受け付けました。",
+            request=None,
         )
         submissions.submission_add_note(submission=application, actor=clerk, text="秘密のメモ", request=None)
     response = _resident(resident).get(_mine_url(application))
@@ -148,7 +162,12 @@ def test_hostile_answers_do_not_crash_and_show_a_replacement(city_a, juminhyo_a)
         answers=pdf_sample.answers(
             details=hostile,
             purpose="<script>alert(1)</script> ' OR 1=1 --",
-            applicant_name={"family_name": "\u202e田中", "given_name": "🙂", "family_name_kana": "タナカ", "given_name_kana": "\x00"},
+            applicant_name={
+                "family_name": "\u202e田中",
+                "given_name": "🙂",
+                "family_name_kana": "タナカ",
+                "given_name_kana": "\x00",
+            },
         ),
     )
     with scopes_disabled():

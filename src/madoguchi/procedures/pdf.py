@@ -17,7 +17,7 @@ import datetime
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -104,7 +104,11 @@ def _answer_sections(submission: Submission, language: str) -> list[_Section]:
     try:
         definition = validate_definition(submission.form_version.definition)
     except DefinitionError:
-        return [_Section(_("申請内容"), [_Row(_("申請内容"), _("申請内容を表示できません（様式の定義が読み取れません）。"))])]
+        return [
+            _Section(
+                _("申請内容"), [_Row(_("申請内容"), _("申請内容を表示できません（様式の定義が読み取れません）。"))]
+            )
+        ]
     sections = [
         _Section(section.title, [line for row in section.rows for line in _summary_rows(row)])
         for section in summarise(definition, submission.answers, language=language)
@@ -180,15 +184,15 @@ def _document(submission: Submission, *, language: str, for_staff: bool, printed
     if for_staff:
         applicant = submission.applicant
         facts.append(_Row(_("申請者のメールアドレス"), applicant.email if applicant else "—"))
-        facts.append(
-            _Row(_("担当者"), submission.assignee.display_name if submission.assignee else _("未割り当て"))
-        )
+        facts.append(_Row(_("担当者"), submission.assignee.display_name if submission.assignee else _("未割り当て")))
     sections = _answer_sections(submission, language)
     sections.append(_history_section(submission, language, for_staff=for_staff))
     who = printed_by.display_name if printed_by is not None and getattr(printed_by, "is_authenticated", False) else ""
     printed = _datetime_text(now, language)
     footer = (
-        _("印刷日時：%(when)s　印刷者：%(who)s") % {"when": printed, "who": who} if who else _("印刷日時：%(when)s") % {"when": printed}
+        _("印刷日時：%(when)s　印刷者：%(who)s") % {"when": printed, "who": who}
+        if who
+        else _("印刷日時：%(when)s") % {"when": printed}
     )
     return _Document(
         title=_("申請書（職員用控え）") if for_staff else _("申請書（申請者控え）"),
@@ -237,8 +241,9 @@ def _write_row(pdf: _PDF, row: _Row) -> None:
     label_x = pdf.l_margin + indent
     value_x = pdf.l_margin + LABEL_WIDTH + GAP
     value_width = pdf.w - pdf.r_margin - value_x
-    label_height = pdf.multi_cell(
-        LABEL_WIDTH - indent, LINE, row.label, dry_run=True, output="HEIGHT", wrapmode=WrapMode.WORD
+    label_height = cast(
+        float,
+        pdf.multi_cell(LABEL_WIDTH - indent, LINE, row.label, dry_run=True, output="HEIGHT", wrapmode=WrapMode.WORD),
     )
     if pdf.get_y() + label_height > pdf.page_break_trigger:
         pdf.add_page()
