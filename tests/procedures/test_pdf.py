@@ -13,7 +13,7 @@ from madoguchi.audit.models import AuditEvent
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import submissions
 from madoguchi.procedures.models import FormVersion, Submission, SubmissionStatus
-from madoguchi.procedures.pdf import application_pdf
+from madoguchi.procedures.pdf import HANG_MAX, application_pdf, wrap_lines
 from madoguchi.procedures.pdf_font import REPLACEMENT, printable
 
 from ..factories import enable_module, make_department, make_staff, make_user, staff_client
@@ -245,3 +245,18 @@ def test_changed_fee_table_shows_the_charged_total_only(city_a, juminhyo_a):
     with scopes_disabled():
         text = _text(application_pdf(application, language="ja", for_staff=False))
     assert "400円" in text and "300円 × 2" not in text and "内訳は表示できません" in text
+
+
+def _width(text):
+    return sum(1.0 if ord(char) > 0x2E7F else 0.5 for char in text)
+
+
+def test_line_breaking_follows_kinsoku_and_keeps_words_whole():
+    lines = wrap_lines("長い説明。長い説明。長い説明。", 4.5, _width)
+    assert all(not line.startswith(("。", "、")) for line in lines)
+    assert "".join(lines) == "長い説明。長い説明。長い説明。"  # nothing lost or added
+    assert max(_width(line) for line in lines) <= 4.5 + HANG_MAX  # punctuation may hang, at most two
+    assert wrap_lines("これは「かぎ括弧」です", 4, _width)[0] == "これは"  # 「 never ends a line
+    assert wrap_lines("The quick brown fox jumps", 5, _width) == ["The quick", "brown fox", "jumps"]
+    assert wrap_lines("Supercalifragilistic", 5, _width) == ["Supercalif", "ragilistic"]  # only when too long
+    assert wrap_lines("一行目\n\n三行目", 10, _width) == ["一行目", "", "三行目"]

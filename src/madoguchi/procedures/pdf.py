@@ -236,26 +236,101 @@ def _clean(document: _Document) -> _Document:
     )
 
 
+# 禁則処理 (JIS X 4051, simplified): characters that may not begin a line hang at the end of the one before
+# (ぶら下げ); opening brackets never end a line.
+NO_LINE_START = frozenset(
+    "、。，．,.:;!?！？)）]］}｝」』】〕〉》〙〗”’ゝゞー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・：；"
+)
+NO_LINE_END = frozenset("(（[［{｛「『【〔〈《〘〖“‘")
+HANG_MAX = 2  # characters that may hang past the measure
+
+
+def _breakable(before: str, after: str) -> bool:
+    """May a line break fall between these two characters? At spaces and next to wide (CJK) characters, but
+    not before a character that may not begin a line nor after one that may not end it; never inside a run
+    of Latin letters or digits."""
+    if after in NO_LINE_START or before in NO_LINE_END:
+        return False
+    if before == " " or after == " ":
+        return True
+    return ord(before) > 0x2E7F or ord(after) > 0x2E7F
+
+
+def wrap_lines(text: str, width: float, measure: Any) -> list[str]:
+    """`text` broken into lines no wider than `width` (by `measure(str) -> float`), with 禁則: up to
+    HANG_MAX characters that may not begin a line hang past the width, so draw the lines in a cell that much
+    wider. A Latin word breaks only when it is longer than a line."""
+    widths: dict[str, float] = {}
+
+    def char_width(char: str) -> float:
+        if char not in widths:
+            widths[char] = measure(char)
+        return widths[char]
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used, hanging, last_break = 0.0, 0, -1  # last_break: index in `line` a break may go before
+        for char in paragraph:
+            if line and _breakable(line[-1], char):
+                last_break = len(line)
+            if line and used + char_width(char) > width:
+                if char in NO_LINE_START and hanging < HANG_MAX:
+                    line.append(char)
+                    used += char_width(char)
+                    hanging += 1
+                    continue
+                cut = len(line) if hanging or last_break <= 0 else last_break
+                lines.append("".join(line[:cut]).rstrip())
+                line = line[cut:]
+                while line and line[0] == " ":
+                    line.pop(0)
+                used, hanging, last_break = sum(char_width(c) for c in line), 0, -1
+                for index in range(1, len(line) + 1):
+                    if _breakable(line[index - 1], line[index] if index < len(line) else char):
+                        last_break = index
+                if not line and char == " ":
+                    continue  # the space the line broke at
+            line.append(char)
+            used += char_width(char)
+        lines.append("".join(line).rstrip())
+    return lines
+
+
+def _hang(pdf: _PDF) -> float:
+    """Room for hanging punctuation: HANG_MAX full-width characters at the current size, in mm."""
+    return HANG_MAX * pdf.font_size
+
+
+def _wrapped(pdf: _PDF, text: str, width: float) -> str:
+    """Lines for a cell `width` + _hang() wide: the text fills `width`, punctuation may hang past it."""
+    return "\n".join(wrap_lines(text, width, pdf.get_string_width))
+
+
 def _write_row(pdf: _PDF, row: _Row) -> None:
     indent = 6.0 * row.depth
     label_x = pdf.l_margin + indent
     value_x = pdf.l_margin + LABEL_WIDTH + GAP
     value_width = pdf.w - pdf.r_margin - value_x
+    # A label's punctuation hangs inside its column; a value's into the right margin (18 mm > the hang).
+    label = _wrapped(pdf, row.label, LABEL_WIDTH - indent - _hang(pdf))
+    value = _wrapped(pdf, row.value, value_width)
+    value_width += _hang(pdf)
     label_height = cast(
         float,
-        pdf.multi_cell(LABEL_WIDTH - indent, LINE, row.label, dry_run=True, output="HEIGHT", wrapmode=WrapMode.WORD),
+        pdf.multi_cell(LABEL_WIDTH - indent, LINE, label, dry_run=True, output="HEIGHT", wrapmode=WrapMode.CHAR),
     )
     if pdf.get_y() + label_height > pdf.page_break_trigger:
         pdf.add_page()
     start_page, start_y = pdf.page, pdf.get_y()
     pdf.set_xy(label_x, start_y)
     pdf.set_text_color(60, 60, 60)
-    pdf.multi_cell(LABEL_WIDTH - indent, LINE, row.label, wrapmode=WrapMode.WORD, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(LABEL_WIDTH - indent, LINE, label, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
     label_end = pdf.get_y()
     pdf.set_xy(value_x, start_y)
-    if row.value:
-        pdf.multi_cell(value_width, LINE, row.value, wrapmode=WrapMode.WORD, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if value:
+        pdf.multi_cell(value_width, LINE, value, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if pdf.page == start_page:
         pdf.set_y(max(label_end, pdf.get_y()))
     pdf.set_y(pdf.get_y() + 1.2)
@@ -265,7 +340,15 @@ def _heading(pdf: _PDF, text: str, size: float) -> None:
     if pdf.get_y() + size * 0.9 + 2 * LINE > pdf.page_break_trigger:
         pdf.add_page()
     pdf.set_font(FAMILY, size=size)
-    pdf.multi_cell(0, size * 0.5, text, wrapmode=WrapMode.WORD, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.multi_cell(
+        width + _hang(pdf),
+        size * 0.5,
+        _wrapped(pdf, text, width),
+        wrapmode=WrapMode.CHAR,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_font(FAMILY, size=TEXT_SIZE)
 
 
