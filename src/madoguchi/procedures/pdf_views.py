@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -24,8 +25,10 @@ from .pdf import application_pdf
 def _pdf_response(submission: Submission, content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     filename = f"{submission.receipt_number}.pdf"
-    # RFC 6266 / 5987: the receipt number is ASCII today, but the header stays well-formed whatever it holds.
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename, safe='')}"
+    # RFC 6266: filename* (RFC 8187, UTF-8) for every current browser, and an ASCII-only filename beside it
+    # for old clients; receipt numbers are ASCII, but the header stays well-formed whatever they hold.
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    response["Content-Disposition"] = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
