@@ -113,7 +113,31 @@ def main() -> None:
     }
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "results" / "pdf.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+    lines = [
+        "## Procedures: printable PDF of a 20-field application (issue 3)",
+        "",
+        f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
+        f"{args.runs} runs per copy after one cold run, in-process (`application_pdf`, no HTTP layer). The cold "
+        "run includes reading and parsing the font (once per process).",
+        "",
+        "| copy | median ms | p95 ms | min ms | size |",
+        "|---|---:|---:|---:|---:|",
+        f"| first PDF of a process (cold) | {report['cold_first_pdf_ms']:.0f} | | | |",
+    ]
+    for key, label in (("staff_ja", "staff copy, Japanese"), ("applicant_en", "applicant's copy, English")):
+        figures = report[key]
+        lines.append(
+            f"| {label} | {figures['median_ms']:.0f} | {figures['p95_ms']:.0f} | {figures['min_ms']:.0f} | "
+            f"{figures['bytes'] / 1024:.0f} KB |"
+        )
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    marker = "## Procedures: printable PDF"
+    before, _marker, after = text.partition(marker)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    text = before.rstrip() + "\n\n" + "\n".join(lines) + "\n" + (f"\n## {rest}" if rest else "")
+    readme.write_text(text, encoding="utf-8")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
