@@ -123,7 +123,7 @@ def test_applicant_copy_never_shows_internal_notes_or_staff_names(city_a, juminh
         submissions.submission_add_note(submission=application, actor=clerk, text="秘密のメモ", request=None)
     response = _resident(resident).get(_mine_url(application))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response["Cache-Control"].startswith("private") and "no-store" in response["Cache-Control"]
+    assert response["Cache-Control"] == "private, no-store"
     text = _text(response.content)
     assert application.receipt_number in text and "髙﨑　太郎" in text and "受付" in text and "受け付けました。" in text
     assert "秘密のメモ" not in text and "窓口 花" not in text and "申請者控え" in text
@@ -261,3 +261,15 @@ def test_line_breaking_follows_kinsoku_and_keeps_words_whole():
     assert wrap_lines("The quick brown fox jumps", 5, _width) == ["The quick", "brown fox", "jumps"]
     assert wrap_lines("Supercalifragilistic", 5, _width) == ["Supercalif", "ragilistic"]  # only when too long
     assert wrap_lines("一行目\n\n三行目", 10, _width) == ["一行目", "", "三行目"]
+
+
+def test_detail_pages_link_to_the_pdf(city_a, juminhyo_a):
+    owner = make_user()
+    application = _application(juminhyo_a, applicant=owner)
+    mine = _resident(owner).get(f"/city-a/procedures/mine/{application.public_id}/").content.decode()
+    assert f'href="{_mine_url(application)}"' in mine and "申請書をPDFで印刷する" in mine
+    clerk = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=juminhyo_a.department))
+    detail = clerk.get(f"/city-a/staff/procedures/inbox/{application.public_id}/").content.decode()
+    assert f'href="{_staff_url(application)}"' in detail
+    english = _resident(owner).get(f"/city-a/procedures/mine/{application.public_id}/", {"lang": "en"}).content.decode()
+    assert "Print the application (PDF)" in english

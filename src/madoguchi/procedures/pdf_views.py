@@ -8,7 +8,6 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from madoguchi.accounts.permissions import Perm
@@ -30,7 +29,6 @@ def _pdf_response(submission: Submission, content: bytes) -> HttpResponse:
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     response["Content-Disposition"] = f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
     response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -55,7 +53,6 @@ def submission_pdf(request: HttpRequest, submission_id: str) -> HttpResponse:
     return _pdf_response(submission, content)
 
 
-@never_cache
 @require_GET
 @login_required
 @municipality_view
