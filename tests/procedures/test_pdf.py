@@ -162,7 +162,7 @@ def test_hostile_answers_do_not_crash_and_show_a_replacement(city_a, juminhyo_a)
     # In memory only: PostgreSQL's jsonb refuses NUL characters, but the PDF must cope with whatever it gets.
     application.answers = pdf_sample.answers(
         details=hostile,
-        purpose="<script>alert(1)</script> ' OR 1=1 --",
+        purpose="<script>alert(1)</script> ' OR 1=1 -- {nb} %(page)s",
         applicant_name={
             "family_name": "\u202e田中",
             "given_name": "🙂",
@@ -175,7 +175,7 @@ def test_hostile_answers_do_not_crash_and_show_a_replacement(city_a, juminhyo_a)
     text = _text(content)
     assert "\u202e" not in text and "\x00" not in text and "\x1b" not in text
     assert REPLACEMENT in text and "〓田中" in text
-    assert "<script>alert(1)</script> ' OR 1=1 --" in text  # printed as text, nothing interprets it
+    assert "<script>alert(1)</script> ' OR 1=1 -- {nb} %(page)s" in text  # printed as typed, nothing interprets it
     assert "evil" in text
 
 

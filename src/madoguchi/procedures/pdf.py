@@ -216,8 +216,19 @@ class _PDF(FPDF):
         self.set_font(FAMILY, size=8)
         self.set_text_color(80, 80, 80)
         self.cell(0, 4, self.footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 4, self.page_label % {"page": self.page_no(), "pages": "{nb}"}, align="R")
+        self.set_text_color(0, 0, 0)
+
+    def number_pages(self) -> None:
+        """ "1 / 3" on every page, written once the count is known. (The writer's own page-count alias, {nb},
+        would also replace "{nb}" typed in an answer.)"""
+        self.set_auto_page_break(False)
+        total = self.page
+        for number in range(1, total + 1):
+            self.page = number
+            self.set_font(FAMILY, size=8)
+            self.set_text_color(80, 80, 80)
+            self.set_xy(self.l_margin, self.h - MARGIN + 4)
+            self.cell(0, 4, self.page_label % {"page": number, "pages": total}, align="R")
         self.set_text_color(0, 0, 0)
 
 
@@ -354,12 +365,13 @@ def _heading(pdf: _PDF, text: str, size: float) -> None:
 
 
 def _render(document: _Document, *, page_label: str, language: str) -> bytes:
-    chars = set("".join(document.texts())) | set(page_label) | set("0123456789/ {nb}")
+    chars = set("".join(document.texts())) | set(page_label) | set("0123456789/ ")
     with tempfile.TemporaryDirectory(prefix="madoguchi-pdf-") as folder:
         font_path = os.path.join(folder, "subset.ttf")
         with open(font_path, "wb") as handle:
             handle.write(subset_ttf(chars))
         pdf = _PDF(orientation="portrait", unit="mm", format="A4")
+        pdf.alias_nb_pages(None)  # type: ignore[arg-type]  # documented as "disables the alias"; see number_pages()
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
         pdf.set_auto_page_break(True, margin=FOOTER_SPACE + 6)
         pdf.add_font(FAMILY, fname=font_path)
@@ -399,6 +411,7 @@ def _render(document: _Document, *, page_label: str, language: str) -> bytes:
             pdf.ln(1.5)
             for row in section.rows:
                 _write_row(pdf, row)
+        pdf.number_pages()
         return bytes(pdf.output())
 
 
