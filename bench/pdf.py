@@ -93,6 +93,7 @@ def main() -> None:
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("DATABASE_URL", None)
+    load_before = os.getloadavg()
     out = subprocess.run(
         [sys.executable, "-c", WORKER, str(args.runs)],
         env=env,
@@ -108,6 +109,8 @@ def main() -> None:
         "machine": machine(),
         "fields": 20,
         "runs": args.runs,
+        # The machine may be shared: the 1-minute load average before and after says how much to trust the run.
+        "load_average_1min": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         **figures,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -117,8 +120,9 @@ def main() -> None:
         "## Procedures: printable PDF of a 20-field application (issue 3)",
         "",
         f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
-        f"{args.runs} runs per copy after one cold run, in-process (`application_pdf`, no HTTP layer). The cold "
-        "run includes reading and parsing the font (once per process).",
+        f"{args.runs} runs per copy after one cold run, in-process (`application_pdf`, no HTTP layer), 1-minute "
+        f"load average {report['load_average_1min']['before']} before and {report['load_average_1min']['after']} "
+        "after. The cold run includes reading and parsing the font (once per process).",
         "",
         "| copy | median ms | p95 ms | min ms | size |",
         "|---|---:|---:|---:|---:|",
