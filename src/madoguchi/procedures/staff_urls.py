@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import file_views, inbox_views, views
+from . import file_views, inbox_views, pdf_views, views
 
 app_name = "procedures_staff"
 
@@ -18,6 +18,7 @@ urlpatterns = [
         name="result_remove",
     ),
     path("inbox/<str:submission_id>/files/<str:file_id>/", file_views.staff_file, name="submission_file"),
+    path("inbox/<str:submission_id>/pdf/", pdf_views.submission_pdf, name="submission_pdf"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import file_views, journey_views, mine_views, views
+from . import file_views, journey_views, mine_views, pdf_views, views
 
 app_name = "procedures"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("mine/", mine_views.mine, name="mine"),
     path("mine/<str:submission_id>/", mine_views.mine_detail, name="mine_detail"),
+    path("mine/<str:submission_id>/pdf/", pdf_views.mine_pdf, name="mine_pdf"),
     path("mine/<str:submission_id>/resubmit/", mine_views.mine_resubmit, name="mine_resubmit"),
     path("mine/<str:submission_id>/message/", mine_views.mine_message, name="mine_message"),
     path("mine/<str:submission_id>/withdraw/", mine_views.mine_withdraw, name="mine_withdraw"),
