@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
 from madoguchi.core.tenancy import municipality_scope
-from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.builder import form_definition_publish
+from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
 from madoguchi.procedures.services import procedure_preset_enable, procedure_set_published
 from tests.factories import PASSWORD, enable_module, make_user

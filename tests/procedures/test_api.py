@@ -7,8 +7,8 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from madoguchi.core.tenancy import municipality_scope
-from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.builder import form_definition_publish
+from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
 
 from ..factories import enable_module, make_user

@@ -51,9 +51,13 @@ def test_create_draft_from_each_source_and_it_is_idempotent(city_a, juminhyo_a):
 
 def test_pages_add_edit_move_remove(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
-        _edit(builder.form_page_add, juminhyo_a, draft,
-              page={"id": "second", "title": {"ja": "二つ目"}},
-              first_field={"id": "note", "type": "long_text", "label": {"ja": "備考"}})
+        _edit(
+            builder.form_page_add,
+            juminhyo_a,
+            draft,
+            page={"id": "second", "title": {"ja": "二つ目"}},
+            first_field={"id": "note", "type": "long_text", "label": {"ja": "備考"}},
+        )
         draft.refresh_from_db()
         assert [p["id"] for p in draft.definition["pages"]] == ["page1", "second"]
         _edit(builder.form_page_move, juminhyo_a, draft, page_id="second", direction="up")
@@ -61,8 +65,13 @@ def test_pages_add_edit_move_remove(city_a, juminhyo_a, draft):
         assert [p["id"] for p in draft.definition["pages"]] == ["second", "page1"]
         with pytest.raises(ServiceError, match="これ以上移動できません"):
             _edit(builder.form_page_move, juminhyo_a, draft, page_id="second", direction="up")
-        _edit(builder.form_page_update, juminhyo_a, draft, page_id="second",
-              page={"id": "notes", "title": {"ja": "備考", "en": "Notes"}, "hint": {"ja": "任意です"}})
+        _edit(
+            builder.form_page_update,
+            juminhyo_a,
+            draft,
+            page_id="second",
+            page={"id": "notes", "title": {"ja": "備考", "en": "Notes"}, "hint": {"ja": "任意です"}},
+        )
         draft.refresh_from_db()
         assert draft.definition["pages"][0]["title"] == {"ja": "備考", "en": "Notes"}
         assert draft.definition["pages"][0]["fields"][0]["id"] == "note"
@@ -82,14 +91,23 @@ def test_pages_add_edit_move_remove(city_a, juminhyo_a, draft):
 
 def test_an_invalid_change_is_refused_with_the_validators_message_at_the_field(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
-        bad_options = {"id": "way", "type": "single_choice", "label": {"ja": "方法"},
-                       "options": [{"value": "a", "label": "A"}, {"value": "a", "label": "B"}]}
+        bad_options = {
+            "id": "way",
+            "type": "single_choice",
+            "label": {"ja": "方法"},
+            "options": [{"value": "a", "label": "A"}, {"value": "a", "label": "B"}],
+        }
         with pytest.raises(DefinitionRefused) as refused:
             _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1", field=bad_options)
         assert refused.value.field == "options" and refused.value.issues[0].location.startswith("$.pages[0].fields[1]")
         with pytest.raises(DefinitionRefused) as label:
-            _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1",
-                  field={"id": "x", "type": "short_text", "label": {"ja": "a\u0007"}})
+            _edit(
+                builder.form_field_add,
+                juminhyo_a,
+                draft,
+                page_id="page1",
+                field={"id": "x", "type": "short_text", "label": {"ja": "a\u0007"}},
+            )
         assert label.value.field == "label_ja"
         draft.refresh_from_db()
         assert len(draft.definition["pages"][0]["fields"]) == 1  # nothing was saved
@@ -104,15 +122,28 @@ def test_an_invalid_change_is_refused_with_the_validators_message_at_the_field(c
         {"id": "f", "type": "number", "label": {"ja": "小数"}, "decimal_places": 2, "min": 0.5},
         {"id": "f", "type": "date", "label": {"ja": "日"}, "min": "2020-01-01", "max": "today"},
         {"id": "f", "type": "single_choice", "label": {"ja": "一"}, "options": [{"value": "a", "label": "A"}]},
-        {"id": "f", "type": "multiple_choice", "label": {"ja": "複"}, "min": 1, "max": 2,
-         "options": [{"value": "a", "label": "A"}, {"value": "b", "label": {"ja": "B", "en": "Bee"}}]},
+        {
+            "id": "f",
+            "type": "multiple_choice",
+            "label": {"ja": "複"},
+            "min": 1,
+            "max": 2,
+            "options": [{"value": "a", "label": "A"}, {"value": "b", "label": {"ja": "B", "en": "Bee"}}],
+        },
         {"id": "f", "type": "phone", "label": {"ja": "電話"}, "prefill": "profile.phone"},
         {"id": "f", "type": "email", "label": {"ja": "メール"}, "prefill": "profile.email"},
         {"id": "f", "type": "file", "label": {"ja": "添付"}, "max_size_mb": 5, "kinds": ["pdf"]},
         {"id": "f", "type": "name", "label": {"ja": "名"}, "kana": False, "prefill": ["claims.name", "profile.name"]},
         {"id": "f", "type": "address", "label": {"ja": "住所"}, "prefill": "profile.address"},
-        {"id": "f", "type": "repeated_group", "label": {"ja": "子"}, "max_items": 5, "min_items": 1,
-         "item_label": {"ja": "子ども"}, "fields": [{"id": "born", "type": "date", "label": {"ja": "生年月日"}}]},
+        {
+            "id": "f",
+            "type": "repeated_group",
+            "label": {"ja": "子"},
+            "max_items": 5,
+            "min_items": 1,
+            "item_label": {"ja": "子ども"},
+            "fields": [{"id": "born", "type": "date", "label": {"ja": "生年月日"}}],
+        },
         {"id": "f", "type": "consent", "label": {"ja": "同意"}, "declaration": {"ja": "誓約します。"}},
     ],
     ids=lambda field: f"{field['type']}-{field['label']['ja']}",
@@ -128,27 +159,65 @@ def test_every_field_type_can_be_added_with_its_keys(city_a, juminhyo_a, draft, 
 
 def test_fields_edit_rename_move_remove_and_group_members(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
-        _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1",
-              field={"id": "kids", "type": "repeated_group", "label": {"ja": "子"}, "max_items": 3,
-                     "fields": [{"id": "born", "type": "date", "label": {"ja": "生年月日"}}]})
-        _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1", group_id="kids",
-              field={"id": "kname", "type": "short_text", "label": {"ja": "名前"}})
+        _edit(
+            builder.form_field_add,
+            juminhyo_a,
+            draft,
+            page_id="page1",
+            field={
+                "id": "kids",
+                "type": "repeated_group",
+                "label": {"ja": "子"},
+                "max_items": 3,
+                "fields": [{"id": "born", "type": "date", "label": {"ja": "生年月日"}}],
+            },
+        )
+        _edit(
+            builder.form_field_add,
+            juminhyo_a,
+            draft,
+            page_id="page1",
+            group_id="kids",
+            field={"id": "kname", "type": "short_text", "label": {"ja": "名前"}},
+        )
         _edit(builder.form_field_move, juminhyo_a, draft, key="kids.kname", direction="up")
         draft.refresh_from_db()
         assert [m["id"] for m in draft.definition["pages"][0]["fields"][1]["fields"]] == ["kname", "born"]
         with pytest.raises(DefinitionRefused):  # a group may not hold a consent
-            _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1", group_id="kids",
-                  field={"id": "ok", "type": "consent", "label": "x", "declaration": "y"})
+            _edit(
+                builder.form_field_add,
+                juminhyo_a,
+                draft,
+                page_id="page1",
+                group_id="kids",
+                field={"id": "ok", "type": "consent", "label": "x", "declaration": "y"},
+            )
         _edit(builder.form_field_remove, juminhyo_a, draft, key="kids.born")
         with pytest.raises(ServiceError, match="最後の1項目"):
             _edit(builder.form_field_remove, juminhyo_a, draft, key="kids.kname")
         # a page with a condition on "kids" keeps working when kids is renamed
-        _edit(builder.form_page_add, juminhyo_a, draft, page={"id": "p2", "title": "二"},
-              first_field={"id": "memo", "type": "short_text", "label": {"ja": "メモ"}})
-        _edit(builder.form_condition_set, juminhyo_a, draft, target="page", target_id="p2",
-              condition={"field": "kids", "is_answered": True})
-        _edit(builder.form_field_update, juminhyo_a, draft, key="kids",
-              field={"id": "children", "type": "repeated_group", "label": {"ja": "子ども"}, "max_items": 4})
+        _edit(
+            builder.form_page_add,
+            juminhyo_a,
+            draft,
+            page={"id": "p2", "title": "二"},
+            first_field={"id": "memo", "type": "short_text", "label": {"ja": "メモ"}},
+        )
+        _edit(
+            builder.form_condition_set,
+            juminhyo_a,
+            draft,
+            target="page",
+            target_id="p2",
+            condition={"field": "kids", "is_answered": True},
+        )
+        _edit(
+            builder.form_field_update,
+            juminhyo_a,
+            draft,
+            key="kids",
+            field={"id": "children", "type": "repeated_group", "label": {"ja": "子ども"}, "max_items": 4},
+        )
         draft.refresh_from_db()
         pages = draft.definition["pages"]
         assert pages[0]["fields"][1]["id"] == "children" and pages[0]["fields"][1]["fields"][0]["id"] == "kname"
@@ -167,19 +236,51 @@ def test_fields_edit_rename_move_remove_and_group_members(city_a, juminhyo_a, dr
 
 def test_conditions_only_look_backwards_and_values_must_fit(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
-        _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1",
-              field={"id": "way", "type": "single_choice", "label": {"ja": "受け取り"},
-                     "options": [{"value": "post", "label": "郵送"}, {"value": "counter", "label": "窓口"}]})
-        _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1",
-              field={"id": "where", "type": "short_text", "label": {"ja": "送り先"}})
-        _edit(builder.form_condition_set, juminhyo_a, draft, target="field", target_id="where",
-              condition={"any": [{"field": "way", "equals": "post"}, {"field": "way", "in": ["post", "counter"]}]})
+        _edit(
+            builder.form_field_add,
+            juminhyo_a,
+            draft,
+            page_id="page1",
+            field={
+                "id": "way",
+                "type": "single_choice",
+                "label": {"ja": "受け取り"},
+                "options": [{"value": "post", "label": "郵送"}, {"value": "counter", "label": "窓口"}],
+            },
+        )
+        _edit(
+            builder.form_field_add,
+            juminhyo_a,
+            draft,
+            page_id="page1",
+            field={"id": "where", "type": "short_text", "label": {"ja": "送り先"}},
+        )
+        _edit(
+            builder.form_condition_set,
+            juminhyo_a,
+            draft,
+            target="field",
+            target_id="where",
+            condition={"any": [{"field": "way", "equals": "post"}, {"field": "way", "in": ["post", "counter"]}]},
+        )
         with pytest.raises(DefinitionRefused):
-            _edit(builder.form_condition_set, juminhyo_a, draft, target="field", target_id="way",
-                  condition={"field": "where", "is_answered": True})  # looks forward
+            _edit(
+                builder.form_condition_set,
+                juminhyo_a,
+                draft,
+                target="field",
+                target_id="way",
+                condition={"field": "where", "is_answered": True},
+            )  # looks forward
         with pytest.raises(DefinitionRefused):
-            _edit(builder.form_condition_set, juminhyo_a, draft, target="field", target_id="where",
-                  condition={"field": "way", "equals": "bike"})  # not an option
+            _edit(
+                builder.form_condition_set,
+                juminhyo_a,
+                draft,
+                target="field",
+                target_id="where",
+                condition={"field": "way", "equals": "bike"},
+            )  # not an option
         _edit(builder.form_condition_set, juminhyo_a, draft, target="field", target_id="where", condition=None)
         draft.refresh_from_db()
         assert "condition" not in draft.definition["pages"][0]["fields"][2]
@@ -190,10 +291,20 @@ def test_conditions_only_look_backwards_and_values_must_fit(city_a, juminhyo_a, 
 
 def test_fee_rules_use_the_municipalitys_fee_table(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
-        _edit(builder.form_field_add, juminhyo_a, draft, page_id="page1",
-              field={"id": "copies", "type": "number", "label": {"ja": "通数"}, "min": 1, "max": 10})
-        _edit(builder.form_fee_item_save, juminhyo_a, draft, index=None,
-              item={"code": "juminhyo", "quantity_field": "copies"})
+        _edit(
+            builder.form_field_add,
+            juminhyo_a,
+            draft,
+            page_id="page1",
+            field={"id": "copies", "type": "number", "label": {"ja": "通数"}, "min": 1, "max": 10},
+        )
+        _edit(
+            builder.form_fee_item_save,
+            juminhyo_a,
+            draft,
+            index=None,
+            item={"code": "juminhyo", "quantity_field": "copies"},
+        )
         with pytest.raises(DefinitionRefused):
             _edit(builder.form_fee_item_save, juminhyo_a, draft, index=None, item={"code": "not-in-table"})
         _edit(builder.form_fee_item_save, juminhyo_a, draft, index=0, item={"code": "juminhyo", "quantity": 2})
@@ -209,11 +320,23 @@ def test_fee_rules_use_the_municipalitys_fee_table(city_a, juminhyo_a, draft):
 def test_a_stale_revision_is_refused_instead_of_overwriting(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
         seen = _rev(draft)
-        builder.form_page_update(procedure=juminhyo_a, actor=None, revision=seen, page_id="page1",
-                                 page={"id": "page1", "title": {"ja": "同僚の変更"}}, request=None)
+        builder.form_page_update(
+            procedure=juminhyo_a,
+            actor=None,
+            revision=seen,
+            page_id="page1",
+            page={"id": "page1", "title": {"ja": "同僚の変更"}},
+            request=None,
+        )
         with pytest.raises(ServiceError) as stale:
-            builder.form_page_update(procedure=juminhyo_a, actor=None, revision=seen, page_id="page1",
-                                     page={"id": "page1", "title": {"ja": "私の変更"}}, request=None)
+            builder.form_page_update(
+                procedure=juminhyo_a,
+                actor=None,
+                revision=seen,
+                page_id="page1",
+                page={"id": "page1", "title": {"ja": "私の変更"}},
+                request=None,
+            )
         assert stale.value.code == "stale" and stale.value.status == 409
         for call in (builder.form_draft_publish, builder.form_draft_discard):
             with pytest.raises(ServiceError, match="ほかの職員"):
@@ -231,8 +354,12 @@ def test_edits_without_a_draft_are_refused(city_a, juminhyo_a):
 def test_publish_retires_the_old_version_and_old_drafts_still_submit_with_it(city_a, juminhyo_a):
     resident = make_user(family_name="山田", given_name="太郎", family_name_kana="ヤマダ", given_name_kana="タロウ")
     with municipality_scope(city_a):
-        v1_definition = {"schema": 1, "pages": [{"id": "only", "title": "一", "fields": [
-            {"id": "memo", "type": "short_text", "label": {"ja": "メモ"}}]}]}
+        v1_definition = {
+            "schema": 1,
+            "pages": [
+                {"id": "only", "title": "一", "fields": [{"id": "memo", "type": "short_text", "label": {"ja": "メモ"}}]}
+            ],
+        }
         v1 = builder.form_definition_publish(procedure=juminhyo_a, actor=None, definition=v1_definition, request=None)
         old_draft = draft_start(procedure=juminhyo_a, applicant=resident, request=None)
         new = builder.form_draft_create(procedure=juminhyo_a, actor=None, source="blank", request=None)
@@ -307,11 +434,17 @@ def test_an_invalid_definition_lists_every_problem_with_its_location(city_a, jum
     data = {
         "schema": 1,
         "typo": True,
-        "pages": [{"id": "p", "title": "t", "fields": [
-            {"id": "a", "type": "number", "label": "x", "min": "one"},
-            {"id": "b", "type": "spaceship", "label": "y"},
-            {"id": "c", "type": "short_text", "label": "z", "requried": False},
-        ]}],
+        "pages": [
+            {
+                "id": "p",
+                "title": "t",
+                "fields": [
+                    {"id": "a", "type": "number", "label": "x", "min": "one"},
+                    {"id": "b", "type": "spaceship", "label": "y"},
+                    {"id": "c", "type": "short_text", "label": "z", "requried": False},
+                ],
+            }
+        ],
     }
     with municipality_scope(city_a), pytest.raises(DefinitionRefused) as refused:
         _import(juminhyo_a, json.dumps(data).encode())

@@ -54,8 +54,20 @@ def test_the_staff_page_links_to_the_builder(clerk, juminhyo_a):
 
 
 def test_other_roles_get_403_other_departments_and_municipalities_404(city_a, city_b, juminhyo_a, with_draft):
-    urls = ["", "history/", "import/", "add-page/", "pages/page1/", "fields/applicant_name/", "add-fee/",
-            "conditions/field/applicant_name/", "publish/", "discard/", "versions/1/export.json", "preview/check/"]
+    urls = [
+        "",
+        "history/",
+        "import/",
+        "add-page/",
+        "pages/page1/",
+        "fields/applicant_name/",
+        "add-fee/",
+        "conditions/field/applicant_name/",
+        "publish/",
+        "discard/",
+        "versions/1/export.json",
+        "preview/check/",
+    ]
     counter = staff_client(make_staff(city_a, Role.COUNTER_STAFF))
     other_ka = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=make_department(city_a)))
     enable_module(city_b, "procedures")
@@ -67,7 +79,9 @@ def test_other_roles_get_403_other_departments_and_municipalities_404(city_a, ci
     revision = _revision(juminhyo_a)
     for url in ("publish/", "discard/", "pages/page1/delete/", "fields/applicant_name/up/"):
         assert other_ka.post(_base(juminhyo_a) + url, {"revision": revision}).status_code == 404, url
-        assert admin_b.post(_base(juminhyo_a).replace("city-a", "city-b") + url, {"revision": revision}).status_code == 404
+        assert (
+            admin_b.post(_base(juminhyo_a).replace("city-a", "city-b") + url, {"revision": revision}).status_code == 404
+        )
     with scopes_disabled():
         assert FormVersion.objects.get(procedure=juminhyo_a).status == "draft"
         assert len(_draft_definition(juminhyo_a)["pages"]) == 1
@@ -75,8 +89,16 @@ def test_other_roles_get_403_other_departments_and_municipalities_404(city_a, ci
 
 def test_unknown_pages_fields_and_versions_are_404(clerk, with_draft):
     base = _base(with_draft)
-    for url in ("pages/nope/", "fields/nope/", "fields/applicant_name.nope/", "conditions/page/nope/",
-                "conditions/other/x/", "fees/0/", "versions/99/export.json", "pages/page1/fields/add/?type=bogus"):
+    for url in (
+        "pages/nope/",
+        "fields/nope/",
+        "fields/applicant_name.nope/",
+        "conditions/page/nope/",
+        "conditions/other/x/",
+        "fees/0/",
+        "versions/99/export.json",
+        "pages/page1/fields/add/?type=bogus",
+    ):
         status = clerk.get(base + url).status_code
         assert status in (400, 404), (url, status)
     assert clerk.get(base + "pages/page1/fields/add/?type=bogus").status_code == 400  # the chooser, with an error
@@ -101,21 +123,40 @@ def test_field_editor_shows_the_inputs_of_its_type(clerk, with_draft):
 
 def test_bad_input_gets_a_message_at_the_field_and_keeps_what_was_typed(clerk, with_draft):
     base = _base(with_draft)
-    response = clerk.post(base + "pages/page1/fields/add/", {
-        "revision": _revision(with_draft), "type": "single_choice", "id": "Bad Id", "label_ja": "受け取り方法",
-        "options": "post|郵送\nこわれた行", "required": "on",
-    })
+    response = clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "single_choice",
+            "id": "Bad Id",
+            "label_ja": "受け取り方法",
+            "options": "post|郵送\nこわれた行",
+            "required": "on",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "2行目" in body and 'value="受け取り方法"' in body and "こわれた行" in body
-    duplicate = clerk.post(base + "pages/page1/fields/add/", {
-        "revision": _revision(with_draft), "type": "short_text", "id": "applicant_name", "label_ja": "重複",
-    })
+    duplicate = clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "short_text",
+            "id": "applicant_name",
+            "label_ja": "重複",
+        },
+    )
     assert "この項目IDはすでに使われています" in duplicate.content.decode()
-    invalid = clerk.post(base + "pages/page1/fields/add/", {
-        "revision": _revision(with_draft), "type": "short_text", "id": "way", "label_ja": "x",
-        "max_length": "5000",
-    })
+    invalid = clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "short_text",
+            "id": "way",
+            "label_ja": "x",
+            "max_length": "5000",
+        },
+    )
     assert invalid.status_code == 400 and 'id="id_max_length_error"' in invalid.content.decode()
     assert len(_draft_definition(with_draft)["pages"][0]["fields"]) == 1
 
@@ -134,8 +175,16 @@ def test_a_stale_form_is_refused_with_a_clear_message(clerk, with_draft):
 def test_script_in_labels_is_rendered_escaped(clerk, with_draft):
     base = _base(with_draft)
     label = '<script>alert("x")</script>'
-    clerk.post(base + "fields/applicant_name/", {"revision": _revision(with_draft), "type": "name",
-                                                 "id": "applicant_name", "label_ja": label, "required": "on"})
+    clerk.post(
+        base + "fields/applicant_name/",
+        {
+            "revision": _revision(with_draft),
+            "type": "name",
+            "id": "applicant_name",
+            "label_ja": label,
+            "required": "on",
+        },
+    )
     assert _draft_definition(with_draft)["pages"][0]["fields"][0]["label"]["ja"] == label
     for url in ("", "fields/applicant_name/", "conditions/field/applicant_name/"):
         body = clerk.get(base + url).content.decode()
@@ -171,8 +220,16 @@ def test_hostile_imports_are_refused_with_every_problem(clerk, juminhyo_a, conte
 
 
 def test_import_with_script_labels_shows_them_escaped_and_export_round_trips(clerk, juminhyo_a):
-    data = {"schema": 1, "pages": [{"id": "p", "title": {"ja": "<script>x()</script>"}, "fields": [
-        {"id": "a", "type": "short_text", "label": {"ja": "<img src=x onerror=alert(1)>"}}]}]}
+    data = {
+        "schema": 1,
+        "pages": [
+            {
+                "id": "p",
+                "title": {"ja": "<script>x()</script>"},
+                "fields": [{"id": "a", "type": "short_text", "label": {"ja": "<img src=x onerror=alert(1)>"}}],
+            }
+        ],
+    }
     response = clerk.post(_base(juminhyo_a) + "import/", {"file": _upload(json.dumps(data).encode())})
     assert response.status_code == 302
     overview = clerk.get(_base(juminhyo_a)).content.decode()
@@ -198,28 +255,55 @@ def test_history_lists_versions_and_discard_asks_first(clerk, with_draft):
 
 def test_condition_editor_offers_only_earlier_fields_and_their_options(clerk, with_draft):
     base = _base(with_draft)
-    clerk.post(base + "pages/page1/fields/add/", {
-        "revision": _revision(with_draft), "type": "single_choice", "id": "way", "label_ja": "受け取り方法",
-        "options": "post|郵送|By post\ncounter|窓口|At the counter", "required": "on",
-    })
-    clerk.post(base + "pages/page1/fields/add/", {
-        "revision": _revision(with_draft), "type": "short_text", "id": "later", "label_ja": "後の質問",
-    })
+    clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "single_choice",
+            "id": "way",
+            "label_ja": "受け取り方法",
+            "options": "post|郵送|By post\ncounter|窓口|At the counter",
+            "required": "on",
+        },
+    )
+    clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "short_text",
+            "id": "later",
+            "label_ja": "後の質問",
+        },
+    )
     editor = clerk.get(base + "conditions/field/way/").content.decode()
     assert 'value="applicant_name"' in editor and 'value="later"' not in editor and 'value="way"' not in editor
     chosen = clerk.get(base + "conditions/field/later/?field=way").content.decode()
     assert 'value="post"' in chosen and 'value="counter"' in chosen
     bogus = clerk.get(base + "conditions/field/way/?field=later").content.decode()
     assert 'name="operator"' not in bogus  # a later field cannot be chosen, even by hand
-    empty = clerk.post(base + "conditions/field/later/", {
-        "revision": _revision(with_draft), "field": "way", "operator": "equals", "action": "add", "mode": "all",
-    })
+    empty = clerk.post(
+        base + "conditions/field/later/",
+        {
+            "revision": _revision(with_draft),
+            "field": "way",
+            "operator": "equals",
+            "action": "add",
+            "mode": "all",
+        },
+    )
     assert empty.status_code == 400 and "選択肢を1つ以上選んでください" in empty.content.decode()
     for values in (["post"], ["post", "counter"]):
-        clerk.post(base + "conditions/field/later/", {
-            "revision": _revision(with_draft), "field": "way", "operator": "equals", "values": values,
-            "action": "add", "mode": "all",
-        })
+        clerk.post(
+            base + "conditions/field/later/",
+            {
+                "revision": _revision(with_draft),
+                "field": "way",
+                "operator": "equals",
+                "values": values,
+                "action": "add",
+                "mode": "all",
+            },
+        )
     assert _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"] == {
         "all": [{"field": "way", "equals": "post"}, {"field": "way", "in": ["post", "counter"]}]
     }
@@ -227,7 +311,8 @@ def test_condition_editor_offers_only_earlier_fields_and_their_options(clerk, wi
     assert "any" in _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"]
     clerk.post(base + "conditions/field/later/", {"revision": _revision(with_draft), "action": "remove:0"})
     assert _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"] == {
-        "field": "way", "in": ["post", "counter"]
+        "field": "way",
+        "in": ["post", "counter"],
     }
     shown = clerk.get(base).content.decode()
     assert "「受け取り方法」が「郵送、窓口」のどれか" in shown
@@ -242,9 +327,15 @@ def test_fee_editor_offers_this_municipalitys_fees_only(clerk, city_b, with_draf
         Fee.objects.create(municipality=city_b, code="other-city", name="他市の手数料", amount=999)
     page = clerk.get(_base(with_draft) + "add-fee/").content.decode()
     assert 'value="juminhyo"' in page and "other-city" not in page
-    refused = clerk.post(_base(with_draft) + "add-fee/", {
-        "revision": _revision(with_draft), "code": "other-city", "quantity_mode": "fixed", "quantity": "1",
-    })
+    refused = clerk.post(
+        _base(with_draft) + "add-fee/",
+        {
+            "revision": _revision(with_draft),
+            "code": "other-city",
+            "quantity_mode": "fixed",
+            "quantity": "1",
+        },
+    )
     assert refused.status_code == 400
     assert "fee" not in _draft_definition(with_draft)
 
@@ -255,10 +346,15 @@ def test_preview_never_creates_a_submission_and_keeps_answers_in_the_session(cle
     assert start.status_code == 302 and start["Location"].endswith("/preview/pages/page1/")
     invalid = clerk.post(start["Location"], {"applicant_name__family_name": "山田"})
     assert invalid.status_code == 400 and 'value="山田"' in invalid.content.decode()
-    done = clerk.post(start["Location"], {
-        "applicant_name__family_name": "山田", "applicant_name__given_name": "花子",
-        "applicant_name__family_name_kana": "やまだ", "applicant_name__given_name_kana": "ハナコ",
-    })
+    done = clerk.post(
+        start["Location"],
+        {
+            "applicant_name__family_name": "山田",
+            "applicant_name__given_name": "花子",
+            "applicant_name__family_name_kana": "やまだ",
+            "applicant_name__given_name_kana": "ハナコ",
+        },
+    )
     assert done["Location"].endswith("/preview/check/")
     check = clerk.get(done["Location"]).content.decode()
     assert "ヤマダ" in check and "プレビューのため" in check and "この内容で申請する" not in check
@@ -279,24 +375,66 @@ def test_done_when_staff_build_a_form_with_a_condition_and_fee_and_a_resident_ap
     assert "白紙（1ページ）から始める" in clerk.get(base).content.decode()
     assert clerk.post(base, {"source": "blank"}).status_code == 302
     # page 1: who, how many copies, how to receive
-    _add_field(clerk, base, juminhyo_a, "page1", type="number", id="copies", label_ja="通数", label_en="Copies",
-               min="1", max="10", unit_ja="通", required="on")
-    _add_field(clerk, base, juminhyo_a, "page1", type="single_choice", id="delivery", label_ja="受け取り方法",
-               options="post|郵送|By post\ncounter|窓口|At the counter", required="on")
+    _add_field(
+        clerk,
+        base,
+        juminhyo_a,
+        "page1",
+        type="number",
+        id="copies",
+        label_ja="通数",
+        label_en="Copies",
+        min="1",
+        max="10",
+        unit_ja="通",
+        required="on",
+    )
+    _add_field(
+        clerk,
+        base,
+        juminhyo_a,
+        "page1",
+        type="single_choice",
+        id="delivery",
+        label_ja="受け取り方法",
+        options="post|郵送|By post\ncounter|窓口|At the counter",
+        required="on",
+    )
     # page 2: the postal address, only when 郵送 is chosen
-    added = clerk.post(base + "add-page/", {
-        "revision": _revision(juminhyo_a), "id": "mailing", "title_ja": "送り先", "title_en": "Where to send it",
-        "field_id": "send_to", "field_type": "address", "field_label_ja": "送り先の住所",
-    })
+    added = clerk.post(
+        base + "add-page/",
+        {
+            "revision": _revision(juminhyo_a),
+            "id": "mailing",
+            "title_ja": "送り先",
+            "title_en": "Where to send it",
+            "field_id": "send_to",
+            "field_type": "address",
+            "field_label_ja": "送り先の住所",
+        },
+    )
     assert added.status_code == 302
-    condition = clerk.post(base + "conditions/page/mailing/", {
-        "revision": _revision(juminhyo_a), "field": "delivery", "operator": "equals", "values": ["post"],
-        "action": "add", "mode": "all",
-    })
+    condition = clerk.post(
+        base + "conditions/page/mailing/",
+        {
+            "revision": _revision(juminhyo_a),
+            "field": "delivery",
+            "operator": "equals",
+            "values": ["post"],
+            "action": "add",
+            "mode": "all",
+        },
+    )
     assert condition.status_code == 302
-    fee = clerk.post(base + "add-fee/", {
-        "revision": _revision(juminhyo_a), "code": "juminhyo", "quantity_mode": "field", "quantity_field": "copies",
-    })
+    fee = clerk.post(
+        base + "add-fee/",
+        {
+            "revision": _revision(juminhyo_a),
+            "code": "juminhyo",
+            "quantity_mode": "field",
+            "quantity_field": "copies",
+        },
+    )
     assert fee.status_code == 302
     overview = clerk.get(base).content.decode()
     assert "「受け取り方法」が「郵送」" in overview and "「通数」の数" in overview
@@ -304,9 +442,12 @@ def test_done_when_staff_build_a_form_with_a_condition_and_fee_and_a_resident_ap
     # preview as a resident: the condition and the fee work, nothing is sent
     first = clerk.post(base + "preview/")["Location"]
     page1 = {
-        "applicant_name__family_name": "山田", "applicant_name__given_name": "太郎",
-        "applicant_name__family_name_kana": "ヤマダ", "applicant_name__given_name_kana": "タロウ",
-        "copies": "2", "delivery": "counter",
+        "applicant_name__family_name": "山田",
+        "applicant_name__given_name": "太郎",
+        "applicant_name__family_name_kana": "ヤマダ",
+        "applicant_name__given_name_kana": "タロウ",
+        "copies": "2",
+        "delivery": "counter",
     }
     assert clerk.post(first, page1)["Location"].endswith("/preview/check/")  # 窓口: no address page
     assert clerk.get(base + "preview/pages/mailing/").status_code == 404
@@ -330,10 +471,16 @@ def test_done_when_staff_build_a_form_with_a_condition_and_fee_and_a_resident_ap
     assert started.status_code == 302
     second = client.post(started["Location"], {**page1, "delivery": "post"})
     assert second["Location"].endswith("/mailing/")
-    check_url = client.post(second["Location"], {
-        "send_to__postal_code": "939-1596", "send_to__prefecture": "富山県", "send_to__city": "南砺市",
-        "send_to__town": "苗島", "send_to__street": "4880",
-    })["Location"]
+    check_url = client.post(
+        second["Location"],
+        {
+            "send_to__postal_code": "939-1596",
+            "send_to__prefecture": "富山県",
+            "send_to__city": "南砺市",
+            "send_to__town": "苗島",
+            "send_to__street": "4880",
+        },
+    )["Location"]
     assert "600円" in client.get(check_url).content.decode()
     done = client.post(check_url)
     assert done.status_code == 302
@@ -344,5 +491,11 @@ def test_done_when_staff_build_a_form_with_a_condition_and_fee_and_a_resident_ap
     assert submission.fee_total == 600 and submission.answers["send_to"]["city"] == "南砺市"
     with scopes_disabled():
         actions = set(AuditEvent.objects.filter(object_id=str(juminhyo_a.public_id)).values_list("action", flat=True))
-    assert {"form.draft_created", "form.field_added", "form.page_added", "form.condition_set", "form.fee_updated",
-            "form.published"} <= actions
+    assert {
+        "form.draft_created",
+        "form.field_added",
+        "form.page_added",
+        "form.condition_set",
+        "form.fee_updated",
+        "form.published",
+    } <= actions

@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 from madoguchi.core.registry import registry
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import kpis
-from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.builder import form_definition_publish
+from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.models import Submission, SubmissionStatus
 
 from .test_inbox import _application

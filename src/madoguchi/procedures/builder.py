@@ -45,9 +45,7 @@ MAX_IMPORT_NESTING = 40
 DRAFT_SOURCES = ("live", "blank", "preset")
 MOVES = ("up", "down")
 
-STALE_MESSAGE = _(
-    "ほかの職員がこの下書きを変更しました。最新の内容を確認してから、もう一度操作してください。"
-)
+STALE_MESSAGE = _("ほかの職員がこの下書きを変更しました。最新の内容を確認してから、もう一度操作してください。")
 
 
 class DefinitionRefused(ServiceError):
@@ -88,8 +86,12 @@ def blank_definition() -> dict[str, Any]:
                 "id": "page1",
                 "title": {"ja": "申請する方", "en": "About you"},
                 "fields": [
-                    {"id": "applicant_name", "type": "name", "label": {"ja": "氏名", "en": "Full name"},
-                     "prefill": ["claims.name", "profile.name"]},
+                    {
+                        "id": "applicant_name",
+                        "type": "name",
+                        "label": {"ja": "氏名", "en": "Full name"},
+                        "prefill": ["claims.name", "profile.name"],
+                    },
                 ],
             }
         ],
@@ -145,7 +147,7 @@ def _location_key(location: str, prefix: str) -> str | None:
     """The first key under `prefix` in a validator location: `$.pages[0].fields[1].label.ja` → `label`."""
     if not location.startswith(prefix):
         return None
-    rest = location[len(prefix):]
+    rest = location[len(prefix) :]
     match = re.match(r"^\.([a-z_]+)", rest)
     return match.group(1) if match else ("" if rest == "" else None)
 
@@ -177,8 +179,15 @@ def _check(definition: dict[str, Any], procedure: Procedure, *, prefix: str | No
         raise DefinitionRefused(list(error.issues)) from error
 
 
-def _audit(procedure: Procedure, version: FormVersion, *, action: str, actor: Any, request: HttpRequest | None,
-           details: dict[str, Any] | None = None) -> None:
+def _audit(
+    procedure: Procedure,
+    version: FormVersion,
+    *,
+    action: str,
+    actor: Any,
+    request: HttpRequest | None,
+    details: dict[str, Any] | None = None,
+) -> None:
     audit_record(
         action=action,
         actor=actor,
@@ -191,8 +200,14 @@ def _audit(procedure: Procedure, version: FormVersion, *, action: str, actor: An
 
 
 # Locations in the definition → the builder form field that edits them.
-FIELD_FORM_MAP = {"label": "label_ja", "hint": "hint_ja", "unit": "unit_ja", "item_label": "item_label_ja",
-                  "declaration": "declaration_ja", "title": "title_ja"}
+FIELD_FORM_MAP = {
+    "label": "label_ja",
+    "hint": "hint_ja",
+    "unit": "unit_ja",
+    "item_label": "item_label_ja",
+    "declaration": "declaration_ja",
+    "title": "title_ja",
+}
 
 
 @transaction.atomic
@@ -221,7 +236,7 @@ def _edit(
     return draft
 
 
-def _refuse_missing(what: str) -> ServiceError:
+def _refuse_missing(what: Any) -> ServiceError:
     return ServiceError("not_found", _("指定された%(what)sはこの下書きにありません。") % {"what": what}, status=404)
 
 
@@ -280,18 +295,14 @@ def form_draft_discard(*, procedure: Procedure, actor: Any, revision: str, reque
 
 
 @transaction.atomic
-def form_draft_publish(
-    *, procedure: Procedure, actor: Any, revision: str, request: HttpRequest | None
-) -> FormVersion:
+def form_draft_publish(*, procedure: Procedure, actor: Any, revision: str, request: HttpRequest | None) -> FormVersion:
     """Draft → live and the old live version → retired, in one transaction. Applications and resident drafts
     made with the old version keep it."""
     draft = _locked_draft(procedure)
     if revision != revision_of(draft.definition):
         raise ServiceError("stale", STALE_MESSAGE, status=409)
     _check(draft.definition, procedure, prefix=None, field_map={})
-    retired = list(
-        FormVersion.objects.select_for_update().filter(procedure=procedure, status=FormVersion.Status.LIVE)
-    )
+    retired = list(FormVersion.objects.select_for_update().filter(procedure=procedure, status=FormVersion.Status.LIVE))
     for old in retired:
         old.status = FormVersion.Status.RETIRED
         old.save(update_fields=["status"])
@@ -300,7 +311,11 @@ def form_draft_publish(
     draft.full_clean()
     draft.save(update_fields=["status", "published_at"])
     _audit(
-        procedure, draft, action="form.published", actor=actor, request=request,
+        procedure,
+        draft,
+        action="form.published",
+        actor=actor,
+        request=request,
         details={"retired": [old.number for old in retired]},
     )
     return draft
@@ -448,7 +463,12 @@ def _page_dict(data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def form_page_add(
-    *, procedure: Procedure, actor: Any, revision: str, page: dict[str, Any], first_field: dict[str, Any],
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    page: dict[str, Any],
+    first_field: dict[str, Any],
     request: HttpRequest | None,
 ) -> FormVersion:
     """A new last page with its first question (a page always has at least one)."""
@@ -461,13 +481,25 @@ def form_page_add(
         definition["pages"].append({**_page_dict(page), "fields": [first_field]})
         return f"$.pages[{len(definition['pages']) - 1}]"
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.page_added",
-                 change=change, details={"page": page.get("id")})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.page_added",
+        change=change,
+        details={"page": page.get("id")},
+    )
 
 
 @transaction.atomic
 def form_page_update(
-    *, procedure: Procedure, actor: Any, revision: str, page_id: str, page: dict[str, Any],
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    page_id: str,
+    page: dict[str, Any],
     request: HttpRequest | None,
 ) -> FormVersion:
     """New id, title and hint for a page (its fields and condition stay)."""
@@ -486,8 +518,15 @@ def form_page_update(
         definition["pages"][index] = updated
         return f"$.pages[{index}]"
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.page_updated",
-                 change=change, details={"page": page_id})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.page_updated",
+        change=change,
+        details={"page": page_id},
+    )
 
 
 @transaction.atomic
@@ -503,8 +542,15 @@ def form_page_remove(
         del definition["pages"][index]
         return None
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.page_removed",
-                 change=change, details={"page": page_id})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.page_removed",
+        change=change,
+        details={"page": page_id},
+    )
 
 
 @transaction.atomic
@@ -522,8 +568,15 @@ def form_page_move(
         pages[index], pages[target] = pages[target], pages[index]
         return None
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.page_moved",
-                 change=change, details={"page": page_id, "direction": direction})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.page_moved",
+        change=change,
+        details={"page": page_id, "direction": direction},
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -532,8 +585,14 @@ def form_page_move(
 
 @transaction.atomic
 def form_field_add(
-    *, procedure: Procedure, actor: Any, revision: str, page_id: str, field: dict[str, Any],
-    group_id: str | None = None, request: HttpRequest | None,
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    page_id: str,
+    field: dict[str, Any],
+    group_id: str | None = None,
+    request: HttpRequest | None,
 ) -> FormVersion:
     """A new last field on the page (or last member of the group)."""
 
@@ -556,13 +615,25 @@ def form_field_add(
         group["fields"].append(field)
         return f"$.pages[{found[2]}].fields[{found[1]}].fields[{len(group['fields']) - 1}]"
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.field_added",
-                 change=change, details={"field": field.get("id"), "group": group_id})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.field_added",
+        change=change,
+        details={"field": field.get("id"), "group": group_id},
+    )
 
 
 @transaction.atomic
 def form_field_update(
-    *, procedure: Procedure, actor: Any, revision: str, key: str, field: dict[str, Any],
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    key: str,
+    field: dict[str, Any],
     request: HttpRequest | None,
 ) -> FormVersion:
     """Replace a field's settings. Its condition is kept (edited separately); a group keeps its members."""
@@ -590,8 +661,15 @@ def form_field_update(
             _rename_references(definition, str(old.get("id")), str(new_id))
         return field_path(definition, key if new_id == old.get("id") else _renamed(key, str(new_id)))
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.field_updated",
-                 change=change, details={"field": key})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.field_updated",
+        change=change,
+        details={"field": key},
+    )
 
 
 def _renamed(key: str, new_id: str) -> str:
@@ -636,13 +714,21 @@ def form_field_remove(
         container, index, _page = found
         if len(container) == 1:
             raise ServiceError(
-                "last_field", _("ページ（または繰り返し項目）の最後の1項目は削除できません。先に別の項目を追加してください。")
+                "last_field",
+                _("ページ（または繰り返し項目）の最後の1項目は削除できません。先に別の項目を追加してください。"),
             )
         del container[index]
         return None
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.field_removed",
-                 change=change, details={"field": key})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.field_removed",
+        change=change,
+        details={"field": key},
+    )
 
 
 @transaction.atomic
@@ -674,8 +760,15 @@ def form_field_move(
             pages[neighbour]["fields"].insert(0, moved)
         return None
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.field_moved",
-                 change=change, details={"field": key, "direction": direction})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.field_moved",
+        change=change,
+        details={"field": key, "direction": direction},
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -689,8 +782,10 @@ def condition_parts(condition: Any) -> tuple[str, list[dict[str, Any]]] | None:
     if isinstance(condition, dict) and "field" in condition:
         return "all", [condition]
     for mode in ("all", "any"):
-        if isinstance(condition, dict) and set(condition) == {mode} and all(
-            isinstance(child, dict) and "field" in child for child in condition[mode]
+        if (
+            isinstance(condition, dict)
+            and set(condition) == {mode}
+            and all(isinstance(child, dict) and "field" in child for child in condition[mode])
         ):
             return mode, list(condition[mode])
     return None
@@ -706,8 +801,14 @@ def condition_compose(mode: str, leaves: list[dict[str, Any]]) -> dict[str, Any]
 
 @transaction.atomic
 def form_condition_set(
-    *, procedure: Procedure, actor: Any, revision: str, target: str, target_id: str,
-    condition: dict[str, Any] | None, request: HttpRequest | None,
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    target: str,
+    target_id: str,
+    condition: dict[str, Any] | None,
+    request: HttpRequest | None,
 ) -> FormVersion:
     """Show a page or a field only when `condition` holds (None: always)."""
 
@@ -730,8 +831,15 @@ def form_condition_set(
             node["condition"] = condition
         return path
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.condition_set",
-                 change=change, details={"target": target, "id": target_id, "cleared": condition is None})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.condition_set",
+        change=change,
+        details={"target": target, "id": target_id, "cleared": condition is None},
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -740,7 +848,12 @@ def form_condition_set(
 
 @transaction.atomic
 def form_fee_item_save(
-    *, procedure: Procedure, actor: Any, revision: str, index: int | None, item: dict[str, Any],
+    *,
+    procedure: Procedure,
+    actor: Any,
+    revision: str,
+    index: int | None,
+    item: dict[str, Any],
     request: HttpRequest | None,
 ) -> FormVersion:
     """Add (index None) or replace a fee line. A line's condition set by import is kept."""
@@ -758,8 +871,15 @@ def form_fee_item_save(
         items[index] = updated
         return f"$.fee.items[{index}]"
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.fee_updated",
-                 change=change, details={"code": item.get("code"), "index": index})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.fee_updated",
+        change=change,
+        details={"code": item.get("code"), "index": index},
+    )
 
 
 @transaction.atomic
@@ -775,8 +895,15 @@ def form_fee_item_remove(
             definition.pop("fee", None)
         return None
 
-    return _edit(procedure=procedure, actor=actor, revision=revision, request=request, action="form.fee_updated",
-                 change=change, details={"index": index, "removed": True})
+    return _edit(
+        procedure=procedure,
+        actor=actor,
+        revision=revision,
+        request=request,
+        action="form.fee_updated",
+        change=change,
+        details={"index": index, "removed": True},
+    )
 
 
 def parsed(version: FormVersion) -> FormDefinition:

@@ -70,7 +70,9 @@ class PageForm(forms.Form):
     id = IdField(label=_("ページID"))
     title_ja = forms.CharField(label=_("見出し"), max_length=200)
     title_en = forms.CharField(label=_("見出し（英語）"), max_length=300, required=False)
-    hint_ja = forms.CharField(label=_("説明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    hint_ja = forms.CharField(
+        label=_("説明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     hint_en = forms.CharField(
         label=_("説明（英語）"), max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -138,7 +140,10 @@ class FieldForm(forms.Form):
             f["required"] = forms.BooleanField(label=_("回答を必須にする"), required=False, initial=True)
         if field_type in ("short_text", "long_text"):
             f["max_length"] = forms.IntegerField(
-                label=_("最大文字数"), required=False, min_value=1, max_value=10_000,
+                label=_("最大文字数"),
+                required=False,
+                min_value=1,
+                max_value=10_000,
                 help_text=_("空欄なら短い文章は200文字、長い文章は2000文字です。"),
             )
         if field_type == "number":
@@ -170,7 +175,9 @@ class FieldForm(forms.Form):
                 label=_("ファイルの上限（MB）"), required=False, max_digits=5, decimal_places=2, initial=10
             )
             f["kinds"] = forms.MultipleChoiceField(
-                label=_("受け付けるファイル"), choices=FILE_KIND_LABELS, widget=forms.CheckboxSelectMultiple,
+                label=_("受け付けるファイル"),
+                choices=FILE_KIND_LABELS,
+                widget=forms.CheckboxSelectMultiple,
                 initial=["pdf", "image"],
             )
         if field_type == "repeated_group":
@@ -191,7 +198,10 @@ class FieldForm(forms.Form):
                 label=_("同意する内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
             )
             f["declaration_en"] = forms.CharField(
-                label=_("同意する内容（英語）"), max_length=7000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+                label=_("同意する内容（英語）"),
+                max_length=7000,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
             )
         sources = [source for source, kinds in PREFILL_SOURCES.items() if field_type in kinds]
         if sources and not in_group:
@@ -200,20 +210,36 @@ class FieldForm(forms.Form):
                 choices=[(source, source) for source in sources],
                 widget=forms.CheckboxSelectMultiple,
                 required=False,
-                help_text=_("マイナンバーカード（claims）やプロフィール（profile）の情報を入力しておきます。3つまで、上から順に使います。"),
+                help_text=_(
+                    "マイナンバーカード（claims）やプロフィール（profile）の情報を入力しておきます。3つまで、上から順に使います。"
+                ),
             )
 
     @classmethod
     def initial_from(cls, field: FieldDef) -> dict[str, Any]:
         label, hint = _split(field.label), _split(field.hint)
         initial: dict[str, Any] = {
-            "id": field.id, "label_ja": label[0], "label_en": label[1], "hint_ja": hint[0], "hint_en": hint[1],
-            "required": field.required, "max_length": field.max_length, "kana": field.kana,
-            "prefill": list(field.prefill), "min_items": field.min_items or None, "max_items": field.max_items or None,
+            "id": field.id,
+            "label_ja": label[0],
+            "label_en": label[1],
+            "hint_ja": hint[0],
+            "hint_en": hint[1],
+            "required": field.required,
+            "max_length": field.max_length,
+            "kana": field.kana,
+            "prefill": list(field.prefill),
+            "min_items": field.min_items or None,
+            "max_items": field.max_items or None,
         }
         unit, item_label, declaration = _split(field.unit), _split(field.item_label), _split(field.declaration)
-        initial.update(unit_ja=unit[0], unit_en=unit[1], item_label_ja=item_label[0], item_label_en=item_label[1],
-                       declaration_ja=declaration[0], declaration_en=declaration[1])
+        initial.update(
+            unit_ja=unit[0],
+            unit_en=unit[1],
+            item_label_ja=item_label[0],
+            item_label_en=item_label[1],
+            declaration_ja=declaration[0],
+            declaration_en=declaration[1],
+        )
         if field.type == "number":
             initial.update(min=field.min_value, max=field.max_value, decimal_places=field.decimal_places)
         elif field.type == "date":
@@ -239,8 +265,11 @@ class FieldForm(forms.Form):
 
     def definition(self) -> dict[str, Any]:
         data = self.cleaned_data
-        field: dict[str, Any] = {"id": data["id"], "type": self.field_type,
-                                 "label": _text(data["label_ja"], data["label_en"])}
+        field: dict[str, Any] = {
+            "id": data["id"],
+            "type": self.field_type,
+            "label": _text(data["label_ja"], data["label_en"]),
+        }
         if self.field_type != "consent":
             field["required"] = bool(data.get("required"))
         hint = _text(data["hint_ja"], data["hint_en"])
@@ -296,7 +325,7 @@ class TypeChoiceForm(forms.Form):
     def __init__(self, *args: Any, in_group: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         allowed = GROUP_MEMBER_TYPES if in_group else tuple(TYPE_LABELS)
-        self.fields["type"].choices = type_choices(tuple(allowed))
+        self.fields["type"].choices = type_choices(tuple(allowed))  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -323,7 +352,7 @@ class FieldChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[FieldDef], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [(f.id, f"{f.label.get()}（{f.id}）") for f in candidates]
+        self.fields["field"].choices = [(f.id, f"{f.label.get()} ({f.id})") for f in candidates]  # type: ignore[attr-defined]
 
 
 class ConditionLeafForm(forms.Form):
@@ -334,7 +363,7 @@ class ConditionLeafForm(forms.Form):
     def __init__(self, *args: Any, target: FieldDef, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.target = target
-        self.fields["operator"].choices = leaf_operators(target)
+        self.fields["operator"].choices = leaf_operators(target)  # type: ignore[attr-defined]
         if target.type in CHOICE_TYPES:
             self.fields["values"] = forms.MultipleChoiceField(
                 label=_("選択肢"),
@@ -344,7 +373,9 @@ class ConditionLeafForm(forms.Form):
             )
         elif target.type in VALUE_TYPES:
             self.fields["value"] = forms.CharField(
-                label=_("値"), max_length=1000, required=False,
+                label=_("値"),
+                max_length=1000,
+                required=False,
                 help_text=_("日付は 2026-04-01 の形、数値は半角数字で入力してください。"),
             )
 
@@ -414,18 +445,28 @@ class FeeItemForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("決まった数"), min_value=1, max_value=100, required=False, initial=1)
     quantity_field = forms.ChoiceField(label=_("数を答える質問"), required=False)
-    label_ja = forms.CharField(label=_("表示名"), max_length=200, required=False,
-                               help_text=_("空欄なら手数料表の名称を使います。"))
+    label_ja = forms.CharField(
+        label=_("表示名"), max_length=200, required=False, help_text=_("空欄なら手数料表の名称を使います。")
+    )
     label_en = forms.CharField(label=_("表示名（英語）"), max_length=300, required=False)
 
     def __init__(self, *args: Any, fees: list[Any], definition: FormDefinition, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = [(fee.code, f"{fee.name}（{fee.amount}円／{fee.unit}）") for fee in fees]
+        self.fee_codes = [fee.code for fee in fees]
+        self.fields["code"].choices = [  # type: ignore[attr-defined]
+            (
+                fee.code,
+                _("%(name)s（%(amount)s円／%(unit)s）")
+                % {"name": fee.display_name, "amount": fee.amount, "unit": fee.display_unit},
+            )
+            for fee in fees
+        ]
         eligible = [
-            f for f in definition.fields()
+            f
+            for f in definition.fields()
             if (f.type == "number" and f.decimal_places == 0) or f.type == "repeated_group"
         ]
-        self.fields["quantity_field"].choices = [("", "—")] + [(f.id, f"{f.label.get()}（{f.id}）") for f in eligible]
+        self.fields["quantity_field"].choices = [("", "—")] + [(f.id, f"{f.label.get()} ({f.id})") for f in eligible]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -5,7 +5,7 @@ JavaScript. Same permission and 課 scope as the procedure's own staff page (`vi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -44,8 +44,11 @@ SESSION_PREVIEW = "madoguchi_builder_preview"
 
 
 def builder_view(methods: list[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The permission and module checks of `views.staff_edit`, for the given HTTP methods."""
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return require_http_methods(methods)(staff_view(Perm.PROCEDURES_MANAGE)(module_required(view)))
+        wrapped = require_http_methods(methods)(staff_view(Perm.PROCEDURES_MANAGE)(module_required(view)))
+        return cast(Callable[..., HttpResponse], wrapped)
 
     return decorator
 
@@ -113,8 +116,10 @@ def describe_condition(definition: FormDefinition, condition: Any) -> str:
     if condition.operator == "not_equals":
         return _("「%(field)s」が「%(value)s」以外") % {"field": label, "value": shown(condition.value)}
     if condition.operator == "in":
-        values = "、".join(shown(value) for value in condition.value) if get_language() != "en" else ", ".join(
-            shown(value) for value in condition.value
+        values = (
+            "、".join(shown(value) for value in condition.value)
+            if get_language() != "en"
+            else ", ".join(shown(value) for value in condition.value)
         )
         return _("「%(field)s」が「%(values)s」のどれか") % {"field": label, "values": values}
     if condition.value:
@@ -168,7 +173,7 @@ def form_overview(request: HttpRequest, procedure_id: str) -> HttpResponse:
         try:
             validate_definition(draft.definition, fee_table=builder.fee_table(procedure))
             context["problems"] = []
-        except Exception as error:  # noqa: BLE001 - a fee line whose code left the fee table since
+        except Exception as error:
             context["problems"] = list(getattr(error, "issues", ()))
     return render(request, "procedures/builder/overview.html", context)
 
@@ -257,7 +262,12 @@ def form_import(request: HttpRequest, procedure_id: str) -> HttpResponse:
             )
         except ServiceError as error:
             issues = list(getattr(error, "issues", ()))
-            form.add_error("file", str(error.message) if not issues else _("申請書の定義に問題があります（%(count)s件）。") % {"count": len(issues)})
+            form.add_error(
+                "file",
+                str(error.message)
+                if not issues
+                else _("申請書の定義に問題があります（%(count)s件）。") % {"count": len(issues)},
+            )
         else:
             messages.success(request, _("ファイルを読み込み、下書きにしました。"))
             return _overview(procedure)
@@ -279,8 +289,12 @@ def page_add(request: HttpRequest, procedure_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             builder.form_page_add(
-                procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                page=form.page(), first_field=form.first_field(), request=request,
+                procedure=procedure,
+                actor=request.user,
+                revision=request.POST.get("revision", ""),
+                page=form.page(),
+                first_field=form.first_field(),
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -288,7 +302,9 @@ def page_add(request: HttpRequest, procedure_id: str) -> HttpResponse:
             messages.success(request, _("ページを追加しました。"))
             return _overview(procedure, f"page-{form.cleaned_data['id']}")
     return render(
-        request, "procedures/builder/page_form.html", _base(procedure, draft, form=form, adding=True),
+        request,
+        "procedures/builder/page_form.html",
+        _base(procedure, draft, form=form, adding=True),
         status=400 if form.is_bound else 200,
     )
 
@@ -306,8 +322,12 @@ def page_edit(request: HttpRequest, procedure_id: str, page_id: str) -> HttpResp
     if request.method == "POST" and form.is_valid():
         try:
             builder.form_page_update(
-                procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                page_id=page_id, page=form.page(), request=request,
+                procedure=procedure,
+                actor=request.user,
+                revision=request.POST.get("revision", ""),
+                page_id=page_id,
+                page=form.page(),
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -315,7 +335,9 @@ def page_edit(request: HttpRequest, procedure_id: str, page_id: str) -> HttpResp
             messages.success(request, _("ページを保存しました。"))
             return _overview(procedure, f"page-{form.cleaned_data['id']}")
     return render(
-        request, "procedures/builder/page_form.html", _base(procedure, draft, form=form, page=page),
+        request,
+        "procedures/builder/page_form.html",
+        _base(procedure, draft, form=form, page=page),
         status=400 if form.is_bound else 200,
     )
 
@@ -325,8 +347,13 @@ def page_edit(request: HttpRequest, procedure_id: str, page_id: str) -> HttpResp
 @module_required
 def page_action(request: HttpRequest, procedure_id: str, page_id: str, action: str) -> HttpResponse:
     procedure = _procedure(request, procedure_id)
-    common = {"procedure": procedure, "actor": request.user, "revision": request.POST.get("revision", ""),
-              "page_id": page_id, "request": request}
+    common: dict[str, Any] = {
+        "procedure": procedure,
+        "actor": request.user,
+        "revision": request.POST.get("revision", ""),
+        "page_id": page_id,
+        "request": request,
+    }
     try:
         if action in builder.MOVES:
             builder.form_page_move(direction=action, **common)
@@ -392,7 +419,8 @@ def _field_add(request: HttpRequest, procedure_id: str, *, page_id: str | None, 
         chooser = TypeChoiceForm(request.GET if "type" in request.GET else None, in_group=group_id is not None)
         chooser.is_valid()
         return render(
-            request, "procedures/builder/field_type.html",
+            request,
+            "procedures/builder/field_type.html",
             _base(procedure, draft, chooser=chooser, where=where, page=page),
             status=400 if "type" in request.GET else 200,
         )
@@ -400,8 +428,13 @@ def _field_add(request: HttpRequest, procedure_id: str, *, page_id: str | None, 
     if request.method == "POST" and form.is_valid():
         try:
             builder.form_field_add(
-                procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                page_id=page.id if page else "", field=form.definition(), group_id=group_id, request=request,
+                procedure=procedure,
+                actor=request.user,
+                revision=request.POST.get("revision", ""),
+                page_id=page.id if page else "",
+                field=form.definition(),
+                group_id=group_id,
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -409,9 +442,18 @@ def _field_add(request: HttpRequest, procedure_id: str, *, page_id: str | None, 
             messages.success(request, _("質問を追加しました。"))
             return _overview(procedure, f"field-{group_id or form.cleaned_data['id']}")
     return render(
-        request, "procedures/builder/field_form.html",
-        _base(procedure, draft, form=form, field_type=field_type, type_label=_type_label(field_type),
-              where=where, adding=True, page=page),
+        request,
+        "procedures/builder/field_form.html",
+        _base(
+            procedure,
+            draft,
+            form=form,
+            field_type=field_type,
+            type_label=_type_label(field_type),
+            where=where,
+            adding=True,
+            page=page,
+        ),
         status=400 if form.is_bound else 200,
     )
 
@@ -433,8 +475,12 @@ def field_edit(request: HttpRequest, procedure_id: str, key: str) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             builder.form_field_update(
-                procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                key=key, field=form.definition(), request=request,
+                procedure=procedure,
+                actor=request.user,
+                revision=request.POST.get("revision", ""),
+                key=key,
+                field=form.definition(),
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -443,9 +489,18 @@ def field_edit(request: HttpRequest, procedure_id: str, key: str) -> HttpRespons
             return _overview(procedure, f"field-{builder.split_key(key)[0]}")
     chooser = TypeChoiceForm(initial={"type": field_type}, in_group=in_group)
     return render(
-        request, "procedures/builder/field_form.html",
-        _base(procedure, draft, form=form, field=field, key=key, field_type=field_type,
-              type_label=_type_label(field_type), chooser=chooser if field.type != "repeated_group" else None),
+        request,
+        "procedures/builder/field_form.html",
+        _base(
+            procedure,
+            draft,
+            form=form,
+            field=field,
+            key=key,
+            field_type=field_type,
+            type_label=_type_label(field_type),
+            chooser=chooser if field.type != "repeated_group" else None,
+        ),
         status=400 if form.is_bound else 200,
     )
 
@@ -455,8 +510,13 @@ def field_edit(request: HttpRequest, procedure_id: str, key: str) -> HttpRespons
 @module_required
 def field_action(request: HttpRequest, procedure_id: str, key: str, action: str) -> HttpResponse:
     procedure = _procedure(request, procedure_id)
-    common = {"procedure": procedure, "actor": request.user, "revision": request.POST.get("revision", ""),
-              "key": key, "request": request}
+    common: dict[str, Any] = {
+        "procedure": procedure,
+        "actor": request.user,
+        "revision": request.POST.get("revision", ""),
+        "key": key,
+        "request": request,
+    }
     try:
         if action in builder.MOVES:
             builder.form_field_move(direction=action, **common)
@@ -507,13 +567,18 @@ def condition_edit(request: HttpRequest, procedure_id: str, target: str, target_
             leaves = [leaf for index, leaf in enumerate(parts[1]) if index != int(action[7:])]
             new = builder.condition_compose(parts[0], leaves)
         elif parts is not None and action == "add" and leaf_form is not None and leaf_form.is_valid():
-            mode = request.POST.get("mode") if request.POST.get("mode") in ("all", "any") else parts[0]
+            mode = request.POST.get("mode", "") if request.POST.get("mode") in ("all", "any") else parts[0]
             new = builder.condition_compose(mode, [*parts[1], leaf_form.leaf()])
         if new != "unchanged":
             try:
                 builder.form_condition_set(
-                    procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                    target=target, target_id=target_id, condition=new, request=request,
+                    procedure=procedure,
+                    actor=request.user,
+                    revision=request.POST.get("revision", ""),
+                    target=target,
+                    target_id=target_id,
+                    condition=new,
+                    request=request,
                 )
             except ServiceError as error:
                 if leaf_form is not None and action == "add":
@@ -526,16 +591,27 @@ def condition_edit(request: HttpRequest, procedure_id: str, target: str, target_
                 return HttpResponseRedirect(request.path)
     leaves_shown = []
     if parts is not None:
-        for index, leaf in enumerate(parts[1]):
+        for index in range(len(parts[1])):
             leaves_shown.append({"index": index, "text": describe_condition(definition, _leaf_condition(node, index))})
     context = _base(
-        procedure, draft, node=node, target=target, target_id=target_id, name=name, candidates=candidates,
+        procedure,
+        draft,
+        node=node,
+        target=target,
+        target_id=target_id,
+        name=name,
+        candidates=candidates,
         chooser=FieldChoiceForm(initial={"field": chosen.id if chosen else ""}, candidates=candidates),
-        chosen=chosen, leaf_form=leaf_form, parts=parts, leaves=leaves_shown,
+        chosen=chosen,
+        leaf_form=leaf_form,
+        parts=parts,
+        leaves=leaves_shown,
         whole=describe_condition(definition, node.condition),
     )
     return render(
-        request, "procedures/builder/condition.html", context,
+        request,
+        "procedures/builder/condition.html",
+        context,
         status=400 if leaf_form is not None and leaf_form.is_bound else 200,
     )
 
@@ -568,16 +644,23 @@ def fee_edit(request: HttpRequest, procedure_id: str, index: int | None = None) 
         item = items[index]
         label = item.label
         initial = {
-            "code": item.code, "quantity_mode": "field" if item.quantity_field else "fixed",
-            "quantity": item.quantity, "quantity_field": item.quantity_field or "",
-            "label_ja": label.ja if label else "", "label_en": label.en if label else "",
+            "code": item.code,
+            "quantity_mode": "field" if item.quantity_field else "fixed",
+            "quantity": item.quantity,
+            "quantity_field": item.quantity_field or "",
+            "label_ja": label.ja if label else "",
+            "label_en": label.en if label else "",
         }
     form = FeeItemForm(request.POST or None, initial=initial, fees=_fees(procedure), definition=definition)
     if request.method == "POST" and form.is_valid():
         try:
             builder.form_fee_item_save(
-                procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""),
-                index=index, item=form.item(), request=request,
+                procedure=procedure,
+                actor=request.user,
+                revision=request.POST.get("revision", ""),
+                index=index,
+                item=form.item(),
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -585,8 +668,9 @@ def fee_edit(request: HttpRequest, procedure_id: str, index: int | None = None) 
             messages.success(request, _("手数料を保存しました。"))
             return _overview(procedure, "fees")
     return render(
-        request, "procedures/builder/fee_form.html",
-        _base(procedure, draft, form=form, index=index, has_fees=bool(form.fields["code"].choices)),
+        request,
+        "procedures/builder/fee_form.html",
+        _base(procedure, draft, form=form, index=index, has_fees=bool(form.fee_codes)),
         status=400 if form.is_bound else 200,
     )
 
@@ -598,7 +682,10 @@ def fee_delete(request: HttpRequest, procedure_id: str, index: int) -> HttpRespo
     procedure = _procedure(request, procedure_id)
     try:
         builder.form_fee_item_remove(
-            procedure=procedure, actor=request.user, revision=request.POST.get("revision", ""), index=index,
+            procedure=procedure,
+            actor=request.user,
+            revision=request.POST.get("revision", ""),
+            index=index,
             request=request,
         )
     except ServiceError as error:
@@ -674,7 +761,10 @@ def preview_page(request: HttpRequest, procedure_id: str, page_id: str) -> HttpR
         request,
         "procedures/builder/preview_page.html",
         {
-            "procedure": procedure, "version": version, "form": form, "page_title": page.title.get(get_language()),
+            "procedure": procedure,
+            "version": version,
+            "form": form,
+            "page_title": page.title.get(get_language()),
             "page_hint": page.hint.get(get_language()) if page.hint else "",
             "back_url": _url(procedure, "form_preview_page", page_id=back) if back else None,
         },

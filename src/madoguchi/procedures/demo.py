@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from madoguchi.core.models import Municipality
 
-from .engine.examples import example_json
 from .builder import form_definition_publish
+from .engine.examples import example_json
 from .models import FormVersion, IdentityLevel, Procedure
 from .presets import PRESETS
 from .services import procedure_preset_enable

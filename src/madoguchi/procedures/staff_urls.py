@@ -22,15 +22,15 @@ urlpatterns = [
     path("<str:procedure_id>/form/versions/<int:number>/export.json", builder_views.form_export, name="form_export"),
     path("<str:procedure_id>/form/add-page/", builder_views.page_add, name="form_page_add"),
     path("<str:procedure_id>/form/pages/<slug:page_id>/", builder_views.page_edit, name="form_page"),
-    path(
-        "<str:procedure_id>/form/pages/<slug:page_id>/fields/add/", builder_views.field_add, name="form_field_add"
-    ),
+    path("<str:procedure_id>/form/pages/<slug:page_id>/fields/add/", builder_views.field_add, name="form_field_add"),
     path(
         "<str:procedure_id>/form/pages/<slug:page_id>/<slug:action>/",
         builder_views.page_action,
         name="form_page_action",
     ),
-    path("<str:procedure_id>/form/fields/<str:group_id>/members/add/", builder_views.member_add, name="form_member_add"),
+    path(
+        "<str:procedure_id>/form/fields/<str:group_id>/members/add/", builder_views.member_add, name="form_member_add"
+    ),
     path("<str:procedure_id>/form/fields/<str:key>/", builder_views.field_edit, name="form_field"),
     path(
         "<str:procedure_id>/form/fields/<str:key>/<slug:action>/", builder_views.field_action, name="form_field_action"
@@ -45,7 +45,5 @@ urlpatterns = [
     path("<str:procedure_id>/form/fees/<int:index>/delete/", builder_views.fee_delete, name="form_fee_delete"),
     path("<str:procedure_id>/form/preview/", builder_views.preview_start, name="form_preview"),
     path("<str:procedure_id>/form/preview/check/", builder_views.preview_check, name="form_preview_check"),
-    path(
-        "<str:procedure_id>/form/preview/pages/<slug:page_id>/", builder_views.preview_page, name="form_preview_page"
-    ),
+    path("<str:procedure_id>/form/preview/pages/<slug:page_id>/", builder_views.preview_page, name="form_preview_page"),
 ]
