@@ -4,6 +4,8 @@ page is checked with axe-core."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
@@ -41,6 +43,11 @@ def _sign_in_clerk(page: Page, town: Town, next_path: str) -> None:
     expect_path(page, next_path)
 
 
+def _field(page: Page, label: str):
+    """The input labelled exactly `label` (the label may carry the 必須 marker)."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*必須)?$"))
+
+
 def _add_question(page: Page, type_label: str) -> None:
     submit(page, page.get_by_role("link", name="このページに質問を追加").first)
     expect(page.get_by_role("heading", level=1)).to_have_text("質問の種類を選ぶ")
@@ -66,15 +73,15 @@ def test_a_clerk_builds_a_form_with_a_condition_and_publishes_it(open_page, town
     expect(page.get_by_label("小数点以下の桁数")).to_be_visible()
     expect(page.get_by_label("選択肢")).to_have_count(0)
     page.get_by_label("項目ID").fill("copies")
-    page.get_by_label("質問", exact=True).fill("通数")
+    _field(page, "質問").fill("通数")
     page.get_by_label("最小値").fill("1")
     page.get_by_label("最大値").fill("10")
-    page.get_by_label("単位", exact=True).fill("通")
+    _field(page, "単位").fill("通")
     submit(page, page.get_by_role("button", name="保存する"))
 
     _add_question(page, "選択（1つ）")
     page.get_by_label("項目ID").fill("delivery")
-    page.get_by_label("質問", exact=True).fill("受け取り方法")
+    _field(page, "質問").fill("受け取り方法")
     # A mistake first: the message is at the field and what was typed stays.
     page.get_by_label("選択肢").fill("post|郵送|By post\n窓口だけの行")
     submit(page, page.get_by_role("button", name="保存する"), status=400)
@@ -86,10 +93,10 @@ def test_a_clerk_builds_a_form_with_a_condition_and_publishes_it(open_page, town
     # A second page with the postal address, shown only for 郵送.
     submit(page, page.get_by_role("link", name="ページを追加"))
     page.get_by_label("ページID").fill("mailing")
-    page.get_by_label("見出し", exact=True).fill("送り先")
+    _field(page, "見出し").fill("送り先")
     page.get_by_label("最初の質問の項目ID").fill("send_to")
     page.get_by_label("最初の質問の種類").select_option("address")
-    page.get_by_label("最初の質問", exact=True).fill("送り先の住所")
+    _field(page, "最初の質問").fill("送り先の住所")
     submit(page, page.get_by_role("button", name="保存する"))
     section = page.locator("#page-mailing")
     submit(page, section.get_by_role("link", name="表示する条件"))
@@ -114,8 +121,8 @@ def test_a_clerk_builds_a_form_with_a_condition_and_publishes_it(open_page, town
     visit(phone, f"{staff_page}form/")
     submit(phone, phone.get_by_role("button", name="住民の画面でプレビュー"))
     expect(phone.get_by_role("heading", level=1)).to_have_text("申請する方")
-    phone.get_by_label("姓", exact=True).fill("山田")
-    phone.get_by_label("名", exact=True).fill("太郎")
+    _field(phone, "姓").fill("山田")
+    _field(phone, "名").fill("太郎")
     phone.get_by_label("セイ").fill("ヤマダ")
     phone.get_by_label("メイ").fill("タロウ")
     phone.get_by_label("通数").fill("2")
