@@ -35,8 +35,12 @@ def _sign_in_clerk(page: Page, town: Town, next_path: str) -> None:
     with scopes_disabled():
         shimin = Department.objects.get(municipality=town.municipality, slug="shimin")
     clerk = make_staff(
-        town.municipality, Role.DEPARTMENT_STAFF, department=shimin, email="shimin@nanto.example.jp",
-        family_name="市民", given_name="花子",
+        town.municipality,
+        Role.DEPARTMENT_STAFF,
+        department=shimin,
+        email="shimin@nanto.example.jp",
+        family_name="市民",
+        given_name="花子",
     )
     sign_in_with_password(page, clerk.email, PASSWORD, next_path=next_path)
     enter_totp_code(page, totp_now(TEST_TOTP_SECRET))

@@ -499,3 +499,64 @@ def test_done_when_staff_build_a_form_with_a_condition_and_fee_and_a_resident_ap
         "form.fee_updated",
         "form.published",
     } <= actions
+
+
+def test_a_change_that_breaks_another_part_says_where(clerk, with_draft):
+    base = _base(with_draft)
+    _add_field(
+        clerk,
+        base,
+        with_draft,
+        "page1",
+        type="single_choice",
+        id="way",
+        label_ja="受け取り方法",
+        options="post|郵送\ncounter|窓口",
+        required="on",
+    )
+    _add_field(clerk, base, with_draft, "page1", type="short_text", id="where", label_ja="送り先")
+    clerk.post(
+        base + "conditions/field/where/",
+        {
+            "revision": _revision(with_draft),
+            "field": "way",
+            "operator": "equals",
+            "values": ["post"],
+            "action": "add",
+            "mode": "all",
+        },
+    )
+    # turning the choice into a number leaves the condition's "post" meaningless: refused, naming the question
+    response = clerk.post(
+        base + "fields/way/",
+        {
+            "revision": _revision(with_draft),
+            "type": "number",
+            "id": "way",
+            "label_ja": "受け取り方法",
+            "required": "on",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "「送り先」について" in body
+    assert _draft_definition(with_draft)["pages"][0]["fields"][1]["type"] == "single_choice"
+
+
+def test_a_fee_code_removed_from_the_table_blocks_publishing_with_the_reason(clerk, with_draft):
+    from madoguchi.procedures.models import Fee
+
+    base = _base(with_draft)
+    clerk.post(
+        base + "add-fee/",
+        {"revision": _revision(with_draft), "code": "juminhyo", "quantity_mode": "fixed", "quantity": "1"},
+    )
+    assert _draft_definition(with_draft)["fee"] == {"items": [{"code": "juminhyo"}]}
+    with scopes_disabled():
+        with_draft.fees.clear()
+        Fee.objects.filter(code="juminhyo").delete()
+    overview = clerk.get(base).content.decode()
+    assert "このままでは公開できません" in overview and "$.fee.items[0].code" in overview
+    refused = clerk.post(base + "publish/", {"revision": _revision(with_draft)}, follow=True)
+    assert "「手数料」について" in refused.content.decode()
+    with scopes_disabled():
+        assert FormVersion.objects.get(procedure=with_draft).status == "draft"

@@ -176,7 +176,31 @@ def _check(definition: dict[str, Any], procedure: Procedure, *, prefix: str | No
                     field = field_map.get(key, key)
                     ordered = [issue, *[other for other in error.issues if other is not issue]]
                     raise DefinitionRefused(ordered, field=field) from error
-        raise DefinitionRefused(list(error.issues)) from error
+        first = error.issues[0]
+        message = _("「%(where)s」について：%(message)s") % {
+            "where": describe_location(definition, first.location),
+            "message": first.message,
+        }
+        raise DefinitionRefused(
+            [DefinitionIssue(first.location, str(message)), *error.issues[1:]], field=field
+        ) from error
+
+
+def describe_location(definition: dict[str, Any], location: str) -> str:
+    """The page title or question label a validator location points into, for a message staff can act on."""
+    where = location
+    match = re.match(r"^\$\.pages\[(\d+)\](?:\.fields\[(\d+)\])?", location)
+    if match:
+        try:
+            page = definition["pages"][int(match.group(1))]
+            node = page["fields"][int(match.group(2))] if match.group(2) is not None else page
+            text = node.get("label") if match.group(2) is not None else node.get("title")
+            where = str(text.get("ja", "") if isinstance(text, dict) else text or where)
+        except (IndexError, KeyError, TypeError, AttributeError):
+            where = location
+    elif location.startswith("$.fee"):
+        where = str(_("手数料"))
+    return where
 
 
 def _audit(

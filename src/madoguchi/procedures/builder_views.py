@@ -33,7 +33,14 @@ from .builder_forms import (
     earlier_fields,
 )
 from .engine.conditions import next_page_id, previous_page_id, visible_pages
-from .engine.definition import GROUP_MEMBER_TYPES, FieldDef, FormDefinition, UnknownPageError, validate_definition
+from .engine.definition import (
+    GROUP_MEMBER_TYPES,
+    DefinitionError,
+    FieldDef,
+    FormDefinition,
+    UnknownPageError,
+    validate_definition,
+)
 from .engine.fees import compute_fee, unknown_fee_codes
 from .engine.forms import page_form
 from .engine.summary import summarise
@@ -173,8 +180,8 @@ def form_overview(request: HttpRequest, procedure_id: str) -> HttpResponse:
         try:
             validate_definition(draft.definition, fee_table=builder.fee_table(procedure))
             context["problems"] = []
-        except Exception as error:
-            context["problems"] = list(getattr(error, "issues", ()))
+        except DefinitionError as error:  # e.g. a fee line whose code has left the fee table since
+            context["problems"] = list(error.issues)
     return render(request, "procedures/builder/overview.html", context)
 
 
