@@ -451,3 +451,15 @@ def test_an_invalid_definition_lists_every_problem_with_its_location(city_a, jum
     locations = [issue.location for issue in refused.value.issues]
     assert "$.typo" in locations and "$.pages[0].fields[0].min" in locations
     assert "$.pages[0].fields[1].type" in locations and "$.pages[0].fields[2].requried" in locations
+
+
+def test_publishing_twice_returns_the_version_already_live(city_a, juminhyo_a, draft):
+    with municipality_scope(city_a):
+        seen = _rev(draft)
+        first = builder.form_draft_publish(procedure=juminhyo_a, actor=None, revision=seen, request=None)
+        again = builder.form_draft_publish(procedure=juminhyo_a, actor=None, revision=seen, request=None)
+        assert again.pk == first.pk and again.status == "live"
+        with pytest.raises(ServiceError) as other:
+            builder.form_draft_publish(procedure=juminhyo_a, actor=None, revision="someone-else", request=None)
+        assert other.value.code == "no_draft"
+    assert AuditEvent.objects.filter(action="form.published").count() == 1

@@ -560,3 +560,21 @@ def test_a_fee_code_removed_from_the_table_blocks_publishing_with_the_reason(cle
     assert "「手数料」について" in refused.content.decode()
     with scopes_disabled():
         assert FormVersion.objects.get(procedure=with_draft).status == "draft"
+
+
+def test_overview_offers_only_the_moves_and_deletions_that_can_work(clerk, with_draft):
+    base = _base(with_draft)
+    alone = clerk.get(base).content.decode()
+    for action in (
+        "fields/applicant_name/up/",
+        "fields/applicant_name/down/",
+        "fields/applicant_name/delete/",
+        "pages/page1/up/",
+        "pages/page1/delete/",
+    ):
+        assert base + action not in alone, action
+    _add_field(clerk, base, with_draft, "page1", type="email", id="mail", label_ja="メール")
+    two = clerk.get(base).content.decode()
+    assert base + "fields/applicant_name/down/" in two and base + "fields/mail/up/" in two
+    assert base + "fields/applicant_name/up/" not in two and base + "fields/mail/down/" not in two
+    assert base + "fields/mail/delete/" in two

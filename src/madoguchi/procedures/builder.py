@@ -321,7 +321,12 @@ def form_draft_discard(*, procedure: Procedure, actor: Any, revision: str, reque
 @transaction.atomic
 def form_draft_publish(*, procedure: Procedure, actor: Any, revision: str, request: HttpRequest | None) -> FormVersion:
     """Draft → live and the old live version → retired, in one transaction. Applications and resident drafts
-    made with the old version keep it."""
+    made with the old version keep it. Idempotent: publishing again what just went live returns that version."""
+    Procedure.objects.select_for_update().filter(pk=procedure.pk).first()
+    if not FormVersion.objects.filter(procedure=procedure, status=FormVersion.Status.DRAFT).exists():
+        live = FormVersion.objects.filter(procedure=procedure, status=FormVersion.Status.LIVE).first()
+        if live is not None and revision == revision_of(live.definition):
+            return live
     draft = _locked_draft(procedure)
     if revision != revision_of(draft.definition):
         raise ServiceError("stale", STALE_MESSAGE, status=409)

@@ -157,6 +157,7 @@ def form_overview(request: HttpRequest, procedure_id: str) -> HttpResponse:
     if draft is not None:
         definition = context["definition"]
         fees = {fee.code: fee for fee in Fee.objects.filter(municipality=procedure.municipality)}
+        last_page = len(definition.pages) - 1
         context["pages"] = [
             {
                 "page": page,
@@ -167,11 +168,14 @@ def form_overview(request: HttpRequest, procedure_id: str) -> HttpResponse:
                         "type_label": _type_label(field.type),
                         "condition": describe_condition(definition, field.condition),
                         "members": [{"field": sub, "type_label": _type_label(sub.type)} for sub in field.fields],
+                        # past the top or bottom of its page a question moves to the neighbouring page
+                        "can_up": index > 0 or (number > 0 and len(page.fields) > 1),
+                        "can_down": index < len(page.fields) - 1 or (number < last_page and len(page.fields) > 1),
                     }
-                    for field in page.fields
+                    for index, field in enumerate(page.fields)
                 ],
             }
-            for page in definition.pages
+            for number, page in enumerate(definition.pages)
         ]
         context["fee_lines"] = [
             {"item": item, "fee": fees.get(item.code), "quantity_field": definition.field(item.quantity_field or "")}
