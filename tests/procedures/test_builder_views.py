@@ -292,7 +292,7 @@ def test_condition_editor_offers_only_earlier_fields_and_their_options(clerk, wi
         },
     )
     assert empty.status_code == 400 and "選択肢を1つ以上選んでください" in empty.content.decode()
-    for values in (["post"], ["post", "counter"]):
+    for values, mode in ((["post"], "all"), (["post", "counter"], "any")):
         clerk.post(
             base + "conditions/field/later/",
             {
@@ -301,14 +301,14 @@ def test_condition_editor_offers_only_earlier_fields_and_their_options(clerk, wi
                 "operator": "equals",
                 "values": values,
                 "action": "add",
-                "mode": "all",
+                "mode": mode,
             },
         )
     assert _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"] == {
-        "all": [{"field": "way", "equals": "post"}, {"field": "way", "in": ["post", "counter"]}]
+        "any": [{"field": "way", "equals": "post"}, {"field": "way", "in": ["post", "counter"]}]
     }
-    clerk.post(base + "conditions/field/later/", {"revision": _revision(with_draft), "action": "mode", "mode": "any"})
-    assert "any" in _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"]
+    clerk.post(base + "conditions/field/later/", {"revision": _revision(with_draft), "action": "mode", "mode": "all"})
+    assert "all" in _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"]
     clerk.post(base + "conditions/field/later/", {"revision": _revision(with_draft), "action": "remove:0"})
     assert _draft_definition(with_draft)["pages"][0]["fields"][2]["condition"] == {
         "field": "way",
