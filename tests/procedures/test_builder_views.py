@@ -578,3 +578,32 @@ def test_overview_offers_only_the_moves_and_deletions_that_can_work(clerk, with_
     assert base + "fields/applicant_name/down/" in two and base + "fields/mail/up/" in two
     assert base + "fields/applicant_name/up/" not in two and base + "fields/mail/down/" not in two
     assert base + "fields/mail/delete/" in two
+
+
+def test_a_resident_midway_through_the_old_version_finishes_with_it_after_a_publish(clerk, city_a, juminhyo_a):
+    v1_definition = {
+        "schema": 1,
+        "pages": [
+            {"id": "memo_page", "title": "一", "fields": [{"id": "memo", "type": "short_text", "label": "メモ"}]}
+        ],
+    }
+    with municipality_scope(city_a):
+        v1 = builder.form_definition_publish(procedure=juminhyo_a, actor=None, definition=v1_definition, request=None)
+        Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
+    resident = Client()
+    resident.force_login(make_user())
+    page_url = resident.post("/city-a/procedures/juminhyo/apply/")["Location"]
+    assert page_url.endswith("/memo_page/")
+    # staff publish version 2 (a blank form with other questions) while the resident is on the old page
+    clerk.post(_base(juminhyo_a), {"source": "blank"})
+    assert clerk.post(_base(juminhyo_a) + "publish/", {"revision": _revision(juminhyo_a)}).status_code == 302
+    check_url = resident.post(page_url, {"memo": "途中の申請"})["Location"]
+    done = resident.post(check_url)
+    assert done.status_code == 302 and done["Location"].endswith("/done/")
+    with scopes_disabled():
+        sent = Submission.objects.get(status=SubmissionStatus.SUBMITTED)
+        v2 = FormVersion.objects.get(procedure=juminhyo_a, status="live")
+    assert sent.form_version_id == v1.pk and sent.answers == {"memo": "途中の申請"} and v2.pk != v1.pk
+    other = Client()
+    other.force_login(make_user())
+    assert other.post("/city-a/procedures/juminhyo/apply/")["Location"].endswith("/page1/")  # new drafts: v2
