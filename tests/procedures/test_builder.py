@@ -10,6 +10,7 @@ from madoguchi.core.errors import ServiceError
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import builder
 from madoguchi.procedures.builder import DefinitionRefused, revision_of
+from madoguchi.procedures.engine.definition import validate_definition
 from madoguchi.procedures.engine.examples import example_json
 from madoguchi.procedures.journey import draft_start, draft_submit
 from madoguchi.procedures.models import FormVersion, Submission
@@ -390,7 +391,8 @@ def test_discard_removes_only_the_draft(city_a, juminhyo_a, draft):
 def test_export_gives_back_the_definition(city_a, juminhyo_a, draft):
     with municipality_scope(city_a):
         text = builder.form_version_export(procedure=juminhyo_a, version=draft, actor=None, request=None)
-    assert json.loads(text) == draft.definition
+    assert json.loads(text) == builder.parsed(draft).to_dict()
+    assert builder.parsed(draft) == validate_definition(json.loads(text))
     assert AuditEvent.objects.filter(action="form.exported").exists()
 
 

@@ -14,6 +14,7 @@ from madoguchi.accounts.models import Role
 from madoguchi.audit.models import AuditEvent
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import builder
+from madoguchi.procedures.engine.definition import validate_definition
 from madoguchi.procedures.models import FormVersion, IdentityLevel, Procedure, Submission, SubmissionStatus
 
 from ..factories import enable_module, make_department, make_staff, make_user, staff_client
@@ -236,7 +237,8 @@ def test_import_with_script_labels_shows_them_escaped_and_export_round_trips(cle
     assert "<script>x()" not in overview and "<img src=x" not in overview and "&lt;img src=x" in overview
     exported = clerk.get(_base(juminhyo_a) + "versions/1/export.json")
     assert exported["Content-Type"].startswith("application/json") and "attachment" in exported["Content-Disposition"]
-    assert json.loads(exported.content) == data
+    assert validate_definition(json.loads(exported.content)) == validate_definition(data)
+    assert list(json.loads(exported.content)["pages"][0]) == ["id", "title", "fields"]  # documented order
     with scopes_disabled():
         actions = set(AuditEvent.objects.filter(object_id=str(juminhyo_a.public_id)).values_list("action", flat=True))
     assert {"form.imported", "form.exported"} <= actions

@@ -474,9 +474,14 @@ def form_draft_import(
 
 
 def form_version_export(*, procedure: Procedure, version: FormVersion, actor: Any, request: HttpRequest | None) -> str:
-    """The definition as pretty JSON text (audited: a form is the municipality's work product)."""
+    """The definition as pretty JSON in the documented key order (PostgreSQL's jsonb keeps its own order),
+    audited: a form is the municipality's work product. Importing it gives the same form back."""
+    try:
+        data: Any = validate_definition(version.definition).to_dict()
+    except DefinitionError:  # an old version the validator has since become stricter about: export it as stored
+        data = version.definition
     _audit(procedure, version, action="form.exported", actor=actor, request=request)
-    return json.dumps(version.definition, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------------------
