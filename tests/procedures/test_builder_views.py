@@ -609,3 +609,28 @@ def test_a_resident_midway_through_the_old_version_finishes_with_it_after_a_publ
     other = Client()
     other.force_login(make_user())
     assert other.post("/city-a/procedures/juminhyo/apply/")["Location"].endswith("/page1/")  # new drafts: v2
+
+
+def test_empty_and_out_of_range_input_gets_messages_naming_the_field(clerk, with_draft):
+    base = _base(with_draft)
+    page = clerk.post(base + "add-page/", {"revision": _revision(with_draft), "title_ja": "x" * 201}).content.decode()
+    assert "ページIDを入力してください。" in page and "最初の質問を選択してください。" not in page
+    assert "見出しは200文字以内で入力してください（現在201文字）。" in page
+    assert "最初の質問の種類を選択してください。" in page
+    number = clerk.post(
+        base + "pages/page1/fields/add/",
+        {
+            "revision": _revision(with_draft),
+            "type": "number",
+            "id": "n",
+            "label_ja": "数",
+            "min": "abc",
+            "decimal_places": "9",
+        },
+    ).content.decode()
+    assert (
+        "最小値は数字で入力してください（例：3）。" in number
+        and "小数点以下の桁数は6以下の数を入力してください。" in number
+    )
+    english = clerk.post(base + "import/?lang=en", {}).content.decode()
+    assert "Form definition file (JSON)" in english and "のファイル" not in english

@@ -17,6 +17,20 @@ from .engine.definition import (
     FormDefinition,
     LocalizedText,
 )
+from .engine.forms import (
+    MSG_CHOICE,
+    MSG_DECIMALS,
+    MSG_ENTER,
+    MSG_FILE_EMPTY,
+    MSG_FILE_REQUIRED,
+    MSG_INTEGER,
+    MSG_NUMBER,
+    MSG_NUMBER_MAX,
+    MSG_NUMBER_MIN,
+    MSG_NUMBER_TOO_BIG,
+    MSG_SELECT,
+    MSG_TOO_LONG,
+)
 
 TYPE_LABELS: dict[str, Any] = {
     "short_text": _("短い文章"),
@@ -61,12 +75,46 @@ def _split(text: LocalizedText | None) -> tuple[str, str]:
     return (text.ja, text.en) if text else ("", "")
 
 
+def specific_messages(form: forms.Form) -> None:
+    """Messages that name the field and say what to do (「見出しを入力してください。」), as in the resident forms."""
+    for field in form.fields.values():
+        label = str(field.label)
+        messages = field.error_messages
+        if isinstance(field, forms.FileField):
+            messages.update(required=MSG_FILE_REQUIRED % {"label": label}, empty=MSG_FILE_EMPTY)
+        elif isinstance(field, forms.ChoiceField):
+            messages.update(required=MSG_SELECT % {"label": label}, invalid_choice=MSG_CHOICE % {"label": label})
+        else:
+            messages["required"] = MSG_ENTER % {"label": label}
+        if isinstance(field, forms.CharField) and field.max_length is not None:
+            messages["max_length"] = MSG_TOO_LONG % {
+                "label": label,
+                "max": "%(limit_value)d",
+                "length": "%(show_value)d",
+            }
+        if isinstance(field, forms.IntegerField | forms.DecimalField):
+            messages.update(
+                invalid=(MSG_NUMBER if isinstance(field, forms.DecimalField) else MSG_INTEGER) % {"label": label},
+                min_value=MSG_NUMBER_MIN % {"label": label, "min": "%(limit_value)s"},
+                max_value=MSG_NUMBER_MAX % {"label": label, "max": "%(limit_value)s"},
+                max_decimal_places=MSG_DECIMALS % {"label": label, "places": "%(max)s"},
+                max_digits=MSG_NUMBER_TOO_BIG % {"label": label},
+                max_whole_digits=MSG_NUMBER_TOO_BIG % {"label": label},
+            )
+
+
+class BuilderForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        specific_messages(self)
+
+
 class IdField(forms.CharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=ID_MAX_LENGTH, help_text=ID_HELP, **kwargs)
 
 
-class PageForm(forms.Form):
+class PageForm(BuilderForm):
     id = IdField(label=_("ページID"))
     title_ja = forms.CharField(label=_("見出し"), max_length=200)
     title_en = forms.CharField(label=_("見出し（英語）"), max_length=300, required=False)
@@ -119,7 +167,7 @@ def _parse_options(text: str) -> list[dict[str, Any]]:
     return options
 
 
-class FieldForm(forms.Form):
+class FieldForm(BuilderForm):
     """The settings of one field; which inputs it has depends on the type (chosen first)."""
 
     def __init__(self, *args: Any, field_type: str, in_group: bool = False, creating: bool = False, **kwargs: Any):
@@ -214,6 +262,7 @@ class FieldForm(forms.Form):
                     "マイナンバーカード（claims）やプロフィール（profile）の情報を入力しておきます。3つまで、上から順に使います。"
                 ),
             )
+        specific_messages(self)
 
     @classmethod
     def initial_from(cls, field: FieldDef) -> dict[str, Any]:
@@ -319,7 +368,7 @@ class FieldForm(forms.Form):
         return field
 
 
-class TypeChoiceForm(forms.Form):
+class TypeChoiceForm(BuilderForm):
     type = forms.ChoiceField(label=_("質問の種類"), widget=forms.RadioSelect)
 
     def __init__(self, *args: Any, in_group: bool = False, **kwargs: Any):
@@ -347,7 +396,7 @@ def leaf_operators(field: FieldDef) -> list[tuple[str, Any]]:
     return answered
 
 
-class FieldChoiceForm(forms.Form):
+class FieldChoiceForm(BuilderForm):
     field = forms.ChoiceField(label=_("どの質問の答えで決めますか"))
 
     def __init__(self, *args: Any, candidates: list[FieldDef], **kwargs: Any):
@@ -355,7 +404,7 @@ class FieldChoiceForm(forms.Form):
         self.fields["field"].choices = [(f.id, f"{f.label.get()} ({f.id})") for f in candidates]  # type: ignore[attr-defined]
 
 
-class ConditionLeafForm(forms.Form):
+class ConditionLeafForm(BuilderForm):
     """One test on one earlier field: equals / not equals / one of / answered."""
 
     operator = forms.ChoiceField(label=_("条件"), widget=forms.RadioSelect)
@@ -378,6 +427,7 @@ class ConditionLeafForm(forms.Form):
                 required=False,
                 help_text=_("日付は 2026-04-01 の形、数値は半角数字で入力してください。"),
             )
+        specific_messages(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -435,7 +485,7 @@ def earlier_fields(definition: FormDefinition, target: str, target_id: str) -> l
 # Fees
 
 
-class FeeItemForm(forms.Form):
+class FeeItemForm(BuilderForm):
     code = forms.ChoiceField(label=_("手数料"))
     quantity_mode = forms.ChoiceField(
         label=_("数量"),
@@ -489,5 +539,5 @@ class FeeItemForm(forms.Form):
         return item
 
 
-class ImportForm(forms.Form):
+class ImportForm(BuilderForm):
     file = forms.FileField(label=_("申請書の定義ファイル（JSON）"))
