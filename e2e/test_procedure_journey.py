@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
 from madoguchi.core.tenancy import municipality_scope
+from madoguchi.procedures.builder import form_definition_publish
 from madoguchi.procedures.engine.examples import example_json
-from madoguchi.procedures.journey import form_version_publish_example
 from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
 from madoguchi.procedures.services import procedure_preset_enable, procedure_set_published
 from tests.factories import PASSWORD, enable_module, make_user
@@ -29,7 +29,7 @@ def online_juminhyo(town: Town) -> Procedure:
     with municipality_scope(municipality):
         procedure = procedure_preset_enable(municipality=municipality, actor=None, key="juminhyo", request=None)
         procedure_set_published(procedure=procedure, actor=None, published=True, request=None)
-        form_version_publish_example(procedure=procedure, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=procedure, actor=None, request=None, definition=example_json("juminhyo"))
     with scopes_disabled():
         Procedure.objects.filter(pk=procedure.pk).update(identity_level=IdentityLevel.ACCOUNT)
     return procedure

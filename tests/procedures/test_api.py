@@ -7,8 +7,8 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from madoguchi.core.tenancy import municipality_scope
+from madoguchi.procedures.builder import form_definition_publish
 from madoguchi.procedures.engine.examples import example_json
-from madoguchi.procedures.journey import form_version_publish_example
 from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
 
 from ..factories import enable_module, make_user
@@ -43,7 +43,7 @@ ANSWERS = {
 @pytest.fixture
 def online(city_a, juminhyo_a):
     with municipality_scope(city_a):
-        form_version_publish_example(procedure=juminhyo_a, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=juminhyo_a, actor=None, request=None, definition=example_json("juminhyo"))
     with scopes_disabled():
         Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
     return juminhyo_a

@@ -10,8 +10,8 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from madoguchi.core.tenancy import municipality_scope
+from madoguchi.procedures.builder import form_definition_publish
 from madoguchi.procedures.engine.examples import example_json
-from madoguchi.procedures.journey import form_version_publish_example
 from madoguchi.procedures.models import IdentityLevel, Procedure, Submission, SubmissionStatus
 
 from ..factories import make_user
@@ -42,7 +42,7 @@ PAGES = {
 def online_juminhyo(city_a, juminhyo_a):
     """住民票 online with the engine's example form; account sign-in is enough for these tests."""
     with municipality_scope(city_a):
-        form_version_publish_example(procedure=juminhyo_a, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=juminhyo_a, actor=None, request=None, definition=example_json("juminhyo"))
         Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
     juminhyo_a.refresh_from_db()
     return juminhyo_a

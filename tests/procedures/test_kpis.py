@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 from madoguchi.core.registry import registry
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import kpis
+from madoguchi.procedures.builder import form_definition_publish
 from madoguchi.procedures.engine.examples import example_json
-from madoguchi.procedures.journey import form_version_publish_example
 from madoguchi.procedures.models import Submission, SubmissionStatus
 
 from .test_inbox import _application
@@ -23,7 +23,7 @@ TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 def test_kpis_count_online_procedures_submissions_and_processing_time(city_a, juminhyo_a):
     with municipality_scope(city_a):
         assert kpis.procedures_online(city_a, fiscal_year=2026).value == 0
-        form_version_publish_example(procedure=juminhyo_a, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=juminhyo_a, actor=None, request=None, definition=example_json("juminhyo"))
         assert kpis.procedures_online(city_a, fiscal_year=2026).value == 1
     in_year = _application(juminhyo_a, status=SubmissionStatus.COMPLETED)
     next_year = _application(juminhyo_a)
@@ -60,6 +60,6 @@ def test_providers_are_registered_with_the_module(city_a):
 )
 def test_application_posts_are_rate_limited(client, city_a, juminhyo_a):
     with municipality_scope(city_a):
-        form_version_publish_example(procedure=juminhyo_a, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=juminhyo_a, actor=None, request=None, definition=example_json("juminhyo"))
     client.post("/city-a/procedures/juminhyo/apply/")
     assert client.post("/city-a/procedures/juminhyo/apply/").status_code == 429

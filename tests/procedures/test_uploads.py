@@ -18,7 +18,7 @@ from madoguchi.accounts.models import Role
 from madoguchi.audit.models import AuditEvent
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.procedures import files, uploads
-from madoguchi.procedures.journey import form_version_publish_example
+from madoguchi.procedures.builder import form_definition_publish
 from madoguchi.procedures.models import (
     FilePurpose,
     IdentityLevel,
@@ -112,7 +112,7 @@ def docx(extra: dict | None = None, content_types: bytes = b"<Types/>") -> bytes
 @pytest.fixture
 def online(city_a, juminhyo_a):
     with municipality_scope(city_a):
-        form_version_publish_example(procedure=juminhyo_a, definition=DEFINITION)
+        form_definition_publish(procedure=juminhyo_a, actor=None, definition=DEFINITION, request=None)
     with scopes_disabled():
         Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
     juminhyo_a.refresh_from_db()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from madoguchi.core.models import Municipality
 
+from .builder import form_definition_publish
 from .engine.examples import example_json
-from .journey import form_version_publish_example
 from .models import FormVersion, IdentityLevel, Procedure
 from .presets import PRESETS
 from .services import procedure_preset_enable
@@ -21,6 +21,6 @@ def seed_procedures(municipality: Municipality) -> None:
             Procedure.objects.filter(pk=procedure.pk).update(is_published=True)
     juminhyo = Procedure.objects.get(municipality=municipality, preset_key="juminhyo")
     if not FormVersion.objects.filter(procedure=juminhyo).exists():
-        form_version_publish_example(procedure=juminhyo, definition=example_json("juminhyo"))
+        form_definition_publish(procedure=juminhyo, actor=None, request=None, definition=example_json("juminhyo"))
         # The demo has no identity provider configured, so account sign-in stands in for the My Number Card.
         Procedure.objects.filter(pk=juminhyo.pk).update(identity_level=IdentityLevel.ACCOUNT)

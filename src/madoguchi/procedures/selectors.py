@@ -169,3 +169,28 @@ def submission_of_applicant(municipality: Municipality, user: Any, public_id: st
         municipality,
         public_id=public_id,
     )
+
+
+def form_draft(procedure: Procedure) -> FormVersion | None:
+    return FormVersion.objects.filter(procedure=procedure, status=FormVersion.Status.DRAFT).first()
+
+
+def form_versions(procedure: Procedure) -> QuerySet[FormVersion]:
+    """Every version of the procedure's form, newest first, with how many applications each carries."""
+    from django.db.models import Count
+
+    return (
+        FormVersion.objects.filter(procedure=procedure)
+        .select_related("created_by")
+        .annotate(submission_count=Count("submissions"))
+        .order_by("-number")
+    )
+
+
+def form_version_get(procedure: Procedure, number: int) -> FormVersion:
+    from django.http import Http404
+
+    version = FormVersion.objects.filter(procedure=procedure, number=number).first()
+    if version is None:
+        raise Http404
+    return version

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import file_views, inbox_views, pdf_views, views
+from . import builder_views, file_views, inbox_views, pdf_views, views
 
 app_name = "procedures_staff"
 
@@ -22,4 +22,37 @@ urlpatterns = [
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),
+    # The form builder (フォーム作成)
+    path("<str:procedure_id>/form/", builder_views.form_overview, name="form"),
+    path("<str:procedure_id>/form/discard/", builder_views.form_discard, name="form_discard"),
+    path("<str:procedure_id>/form/publish/", builder_views.form_publish, name="form_publish"),
+    path("<str:procedure_id>/form/history/", builder_views.form_history, name="form_history"),
+    path("<str:procedure_id>/form/import/", builder_views.form_import, name="form_import"),
+    path("<str:procedure_id>/form/versions/<int:number>/export.json", builder_views.form_export, name="form_export"),
+    path("<str:procedure_id>/form/add-page/", builder_views.page_add, name="form_page_add"),
+    path("<str:procedure_id>/form/pages/<slug:page_id>/", builder_views.page_edit, name="form_page"),
+    path("<str:procedure_id>/form/pages/<slug:page_id>/fields/add/", builder_views.field_add, name="form_field_add"),
+    path(
+        "<str:procedure_id>/form/pages/<slug:page_id>/<slug:action>/",
+        builder_views.page_action,
+        name="form_page_action",
+    ),
+    path(
+        "<str:procedure_id>/form/fields/<str:group_id>/members/add/", builder_views.member_add, name="form_member_add"
+    ),
+    path("<str:procedure_id>/form/fields/<str:key>/", builder_views.field_edit, name="form_field"),
+    path(
+        "<str:procedure_id>/form/fields/<str:key>/<slug:action>/", builder_views.field_action, name="form_field_action"
+    ),
+    path(
+        "<str:procedure_id>/form/conditions/<slug:target>/<str:target_id>/",
+        builder_views.condition_edit,
+        name="form_condition",
+    ),
+    path("<str:procedure_id>/form/add-fee/", builder_views.fee_edit, name="form_fee_add"),
+    path("<str:procedure_id>/form/fees/<int:index>/", builder_views.fee_edit, name="form_fee"),
+    path("<str:procedure_id>/form/fees/<int:index>/delete/", builder_views.fee_delete, name="form_fee_delete"),
+    path("<str:procedure_id>/form/preview/", builder_views.preview_start, name="form_preview"),
+    path("<str:procedure_id>/form/preview/check/", builder_views.preview_check, name="form_preview_check"),
+    path("<str:procedure_id>/form/preview/pages/<slug:page_id>/", builder_views.preview_page, name="form_preview_page"),
 ]
