@@ -66,6 +66,8 @@ e2e: $(E2E_STAMP) messages
 bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/catalogue_search.py
+	$(BIN)/python bench/submissions.py
+	$(BIN)/python bench/pdf.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)
