@@ -284,7 +284,7 @@ def _mark_ended(payment: Payment, status: str, *, source: str, request: HttpRequ
 def _apply_provider_state(payment: Payment, provider: ProviderPayment, *, source: str, request: HttpRequest | None) -> None:
     if provider.status == "succeeded":
         _mark_paid(payment, source=source, request=request, provider=provider)
-    elif provider.status == "failed" or (provider.status == "pending" and provider.decline_code):
+    elif provider.status == "failed":
         _mark_ended(payment, PaymentStatus.FAILED, source=source, request=request, decline=provider.decline_code)
     elif provider.status == "canceled":
         _mark_ended(payment, PaymentStatus.CANCELLED, source=source, request=request)
@@ -442,7 +442,9 @@ def _webhook_event(account: PaymentAccount, adapter_key: str, event: ProviderEve
         _mark_paid(payment, source="webhook", request=None, provider=event.payment)
         if not payment.money_received and before == PaymentStatus.PENDING:
             return 422
-    elif event.kind == "payment.failed":
+    elif event.kind == "payment.failed" and event.payment.status == "failed":
+        # Only a checkout the provider closed is a failure; a declined card on a page that lets the resident
+        # try another card is just recorded (the webhook event above).
         _mark_ended(payment, PaymentStatus.FAILED, source="webhook", request=None, decline=event.payment.decline_code)
     elif event.kind == "payment.canceled":
         _mark_ended(payment, PaymentStatus.CANCELLED, source="webhook", request=None)

@@ -23,7 +23,8 @@ def _provider_payment(data: Mapping[str, Any]) -> ProviderPayment:
         created = data.get("created")
         return ProviderPayment(
             reference=str(data["reference"]),
-            status=str(data["status"]),
+            # The gateway's "open" (the resident may still try another card) is "pending" for us.
+            status={"open": "pending"}.get(str(data["status"]), str(data["status"])),
             amount=int(data["amount"]),
             currency=str(data.get("currency", "JPY")),
             refunded_amount=int(data.get("refunded_amount", 0)),
