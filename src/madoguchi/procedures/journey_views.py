@@ -195,14 +195,16 @@ def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> Htt
     live = payment_live_for_object(municipality, journey.PAYMENT_PURPOSE, str(draft.public_id)) if quote.total else None
     # One method: nothing to choose (the page says how the fee is paid); several: the resident picks one.
     method_form = PaymentMethodForm(
-        request.POST if request.method == "POST" and len(methods) > 1 else None,
+        request.POST if request.method == "POST" and len(methods) > 1 and not (live and live.money_received) else None,
         methods=methods,
         initial={"method": live.method if live is not None else None},
     )
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         method = methods[0].method if len(methods) == 1 else None
-        if len(methods) > 1 and method_form.is_valid():
+        if live is not None and live.money_received:
+            method = live.method  # paid already (its submission had failed): just submit
+        elif len(methods) > 1 and method_form.is_valid():
             method = method_form.cleaned_data["method"]
         if method is not None or not quote.total:
             try:
