@@ -60,7 +60,9 @@ def test_check_page_offers_the_allowed_methods_and_requires_a_choice(juminhyo_a)
     assert _payments(draft_id_of(check_url)) == []
 
 
-def test_the_hosted_page_shows_merchant_and_amount_then_return_first_and_webhook_after(juminhyo_a, city_a, held_webhooks):
+def test_the_hosted_page_shows_merchant_and_amount_then_return_first_and_webhook_after(
+    juminhyo_a, city_a, held_webhooks
+):
     client, resident = resident_client()
     check_url = walk_to_check(client)
     draft_id = draft_id_of(check_url)
@@ -254,7 +256,7 @@ def test_another_municipalitys_payment_is_404(juminhyo_a, juminhyo_b):
 
 
 def test_the_receipt_is_the_payers_own(juminhyo_a):
-    client, resident = resident_client()
+    client, _resident = resident_client()
     check_url = walk_to_check(client)
     client.get(pay_on_gateway(client, choose_card(client, check_url)))
     (payment,) = _payments(draft_id_of(check_url))

@@ -101,7 +101,9 @@ def test_the_gateway_api_needs_the_merchants_key(juminhyo_a, account_a):
         testgateway.retrieve_charge(merchant_id=account_a.merchant_id, api_key="wrong", reference="tg_ch_x")
     with pytest.raises(ProviderError):
         testgateway.list_charges(
-            merchant_id=account_a.merchant_id, api_key="", start=datetime.datetime.now(datetime.UTC),
+            merchant_id=account_a.merchant_id,
+            api_key="",
+            start=datetime.datetime.now(datetime.UTC),
             end=datetime.datetime.now(datetime.UTC),
         )
 
@@ -132,7 +134,12 @@ def test_card_input_is_checked_with_specific_messages(juminhyo_a, card, message)
 
 @pytest.mark.parametrize(
     ("expiry", "cvc", "message"),
-    [("01/20", "123", "有効期限が過ぎています"), ("13/40", "123", "1から12"), ("1240", "123", "月/年"), ("12/40", "12", "3桁または4桁")],
+    [
+        ("01/20", "123", "有効期限が過ぎています"),
+        ("13/40", "123", "1から12"),
+        ("1240", "123", "月/年"),
+        ("12/40", "12", "3桁または4桁"),
+    ],
 )
 def test_expiry_and_security_code_are_checked(juminhyo_a, expiry, cvc, message):
     client, _resident = resident_client()

@@ -50,7 +50,9 @@ def card_payment(juminhyo_a) -> Payment:
     return _apply("card")
 
 
-def test_counter_staff_record_the_payment_and_a_receipt_is_issued(city_a, counter_payment, django_capture_on_commit_callbacks):
+def test_counter_staff_record_the_payment_and_a_receipt_is_issued(
+    city_a, counter_payment, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
     staff = staff_client(make_staff(city_a, Role.COUNTER_STAFF))
@@ -93,7 +95,9 @@ def test_another_municipalitys_staff_and_ids_are_404(city_a, city_b, counter_pay
 
 def test_department_staff_see_only_their_departments_payments(city_a, counter_payment):
     own = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=_shimin(city_a)))
-    other = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=make_department(city_a, slug="zeimu", name="税務課")))
+    other = staff_client(
+        make_staff(city_a, Role.DEPARTMENT_STAFF, department=make_department(city_a, slug="zeimu", name="税務課"))
+    )
     assert own.get(f"/city-a/staff/payments/{counter_payment.public_id}/").status_code == 200
     assert other.get(f"/city-a/staff/payments/{counter_payment.public_id}/").status_code == 404
     assert other.post(f"/city-a/staff/payments/{counter_payment.public_id}/counter/").status_code == 404
@@ -113,7 +117,9 @@ def test_the_inbox_and_the_application_show_the_payment(city_a, counter_payment)
     assert back["Location"] == f"/city-a/staff/procedures/inbox/{counter_payment.object_id}/"
     assert "支払い済み（窓口払い）" in staff.get("/city-a/staff/procedures/inbox/").content.decode()
     # "next" never sends anywhere else.
-    elsewhere = staff.post(f"/city-a/staff/payments/{counter_payment.public_id}/counter/", {"next": "https://evil.example/"})
+    elsewhere = staff.post(
+        f"/city-a/staff/payments/{counter_payment.public_id}/counter/", {"next": "https://evil.example/"}
+    )
     assert elsewhere["Location"] == f"/city-a/staff/payments/{counter_payment.public_id}/"
 
 
@@ -121,7 +127,11 @@ def test_refunds_full_or_partial_within_limits(city_a, card_payment):
     staff = staff_client(make_staff(city_a, Role.MUNICIPALITY_ADMIN))
     url = f"/city-a/staff/payments/{card_payment.public_id}/refund/"
     too_much = staff.post(url, {"amount": "700", "reason": "却下のため"})
-    assert too_much.status_code == 400 and "600円" in too_much.content.decode() and 'value="700"' in too_much.content.decode()
+    assert (
+        too_much.status_code == 400
+        and "600円" in too_much.content.decode()
+        and 'value="700"' in too_much.content.decode()
+    )
     for amount, message in [("0", "1円以上"), ("abc", "半角数字"), ("-5", "1円以上"), ("9" * 30, "大きすぎます")]:
         response = staff.post(url, {"amount": amount, "reason": "理由"})
         assert response.status_code == 400 and message in response.content.decode(), amount
@@ -160,8 +170,12 @@ def test_the_database_refuses_impossible_payments(city_a, card_payment):
                 Payment.objects.filter(pk=card_payment.pk).update(**change)
         with pytest.raises(IntegrityError), transaction.atomic():
             Payment.objects.create(
-                municipality=city_a, purpose=card_payment.purpose, object_id=card_payment.object_id,
-                amount=600, method="counter", adapter="counter",
+                municipality=city_a,
+                purpose=card_payment.purpose,
+                object_id=card_payment.object_id,
+                amount=600,
+                method="counter",
+                adapter="counter",
             )
         event = PaymentEvent.objects.filter(payment=card_payment).first()
         with pytest.raises(PaymentEventIsAppendOnly):
@@ -179,8 +193,13 @@ def test_reconcile_finds_a_mismatch(city_a, card_payment):
     # Someone refunded in the provider's dashboard, and a charge exists that we never recorded.
     TestGatewayCharge.objects.filter(reference=card_payment.provider_reference).update(refunded_amount=100)
     TestGatewayCharge.objects.create(
-        reference="tg_ch_orphan", merchant_id=f"demo-{city_a.slug}", amount=300, client_reference="x",
-        success_url="/", cancel_url="/", status="succeeded",
+        reference="tg_ch_orphan",
+        merchant_id=f"demo-{city_a.slug}",
+        amount=300,
+        client_reference="x",
+        success_url="/",
+        cancel_url="/",
+        status="succeeded",
     )
     with municipality_scope(city_a):
         found = services.payments_reconcile(municipality=city_a, start=start, end=end)
@@ -190,10 +209,21 @@ def test_reconcile_finds_a_mismatch(city_a, card_payment):
     ]
     out = io.StringIO()
     with pytest.raises(SystemExit) as exited:
-        call_command("payments_reconcile", "--municipality", "city-a", "--from", "2000-01-01", "--to", "2100-01-01",
-                     "--fail-on-mismatch", stdout=out)
+        call_command(
+            "payments_reconcile",
+            "--municipality",
+            "city-a",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+            "--fail-on-mismatch",
+            stdout=out,
+        )
     assert exited.value.code == 1
-    assert "refund_differs" in out.getvalue() and "missing_here" in out.getvalue() and "2 mismatch(es)" in out.getvalue()
+    assert (
+        "refund_differs" in out.getvalue() and "missing_here" in out.getvalue() and "2 mismatch(es)" in out.getvalue()
+    )
     with scopes_disabled():
         assert AuditEvent.objects.filter(action="payment.reconciled").count() == 3  # two calls, one command
 

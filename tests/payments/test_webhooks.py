@@ -86,7 +86,9 @@ def test_a_changed_body_breaks_the_signature(paid_at_gateway):
 def test_a_stale_or_future_timestamp_is_refused(paid_at_gateway, offset):
     payment, event_id = paid_at_gateway
     account, _headers, body = testgateway.signed_delivery(event_id)
-    stale = {signing.WEBHOOK_HEADER: signing.sign_webhook(account.webhook_secret, body, timestamp=int(time.time()) + offset)}
+    stale = {
+        signing.WEBHOOK_HEADER: signing.sign_webhook(account.webhook_secret, body, timestamp=int(time.time()) + offset)
+    }
     assert post_webhook(account, stale, body) == 400
     assert _unchanged(payment)
 
@@ -94,8 +96,12 @@ def test_a_stale_or_future_timestamp_is_refused(paid_at_gateway, offset):
 def test_within_the_tolerance_is_accepted(paid_at_gateway):
     payment, event_id = paid_at_gateway
     account, _headers, body = testgateway.signed_delivery(event_id)
-    late = {signing.WEBHOOK_HEADER: signing.sign_webhook(account.webhook_secret, body, timestamp=int(time.time()) - 250)}
+    late = {
+        signing.WEBHOOK_HEADER: signing.sign_webhook(account.webhook_secret, body, timestamp=int(time.time()) - 250)
+    }
     assert post_webhook(account, late, body) == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
 
 
 def test_a_rotated_secret_can_be_sent_alongside_the_old_one(paid_at_gateway):
@@ -106,6 +112,8 @@ def test_a_rotated_secret_can_be_sent_alongside_the_old_one(paid_at_gateway):
     stamp, valid = header.split(",")
     combined = {signing.WEBHOOK_HEADER: f"{stamp},v1={'0' * 64},{valid}"}
     assert post_webhook(account, combined, body) == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
 
 
 def _signed(account, payload: dict) -> tuple[dict, bytes]:
@@ -118,8 +126,12 @@ def test_an_unknown_payment_is_404_and_records_nothing(paid_at_gateway):
     account, _headers, _body = testgateway.signed_delivery(event_id)
     headers, body = _signed(
         account,
-        {"id": "evt_unknown", "type": "payment.succeeded", "created": int(time.time()),
-         "data": {"reference": "tg_ch_nobody", "status": "succeeded", "amount": 600, "currency": "JPY"}},
+        {
+            "id": "evt_unknown",
+            "type": "payment.succeeded",
+            "created": int(time.time()),
+            "data": {"reference": "tg_ch_nobody", "status": "succeeded", "amount": 600, "currency": "JPY"},
+        },
     )
     assert post_webhook(account, headers, body) == 404
     with scopes_disabled():
@@ -132,9 +144,18 @@ def test_an_amount_mismatch_is_recorded_and_never_paid(paid_at_gateway):
     account, _headers, _body = testgateway.signed_delivery(event_id)
     headers, body = _signed(
         account,
-        {"id": "evt_cheap", "type": "payment.succeeded", "created": int(time.time()),
-         "data": {"reference": payment.provider_reference, "status": "succeeded", "amount": 1, "currency": "JPY",
-                  "client_reference": str(payment.public_id)}},
+        {
+            "id": "evt_cheap",
+            "type": "payment.succeeded",
+            "created": int(time.time()),
+            "data": {
+                "reference": payment.provider_reference,
+                "status": "succeeded",
+                "amount": 1,
+                "currency": "JPY",
+                "client_reference": str(payment.public_id),
+            },
+        },
     )
     assert post_webhook(account, headers, body) == 422
     payment.refresh_from_db()
@@ -146,8 +167,14 @@ def test_an_amount_mismatch_is_recorded_and_never_paid(paid_at_gateway):
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b"[]", b'{"id":"x"}', b'{"id":"x","type":"payment.stolen","data":{}}',
-     b'{"id":"x","type":"payment.succeeded","data":{"reference":"r","status":"succeeded","amount":"lots"}}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"id":"x"}',
+        b'{"id":"x","type":"payment.stolen","data":{}}',
+        b'{"id":"x","type":"payment.succeeded","data":{"reference":"r","status":"succeeded","amount":"lots"}}',
+    ],
     ids=["empty", "not-json", "list", "no-type", "unknown-type", "bad-amount"],
 )
 def test_malformed_bodies_with_valid_signatures_are_refused(paid_at_gateway, body):
@@ -162,12 +189,29 @@ def test_unknown_accounts_adapters_and_methods(paid_at_gateway, client):
     payment, event_id = paid_at_gateway
     account, headers, body = testgateway.signed_delivery(event_id)
     extra = {"HTTP_MADOGUCHI_SIGNATURE": headers[signing.WEBHOOK_HEADER]}
-    assert client.post("/payments/webhooks/test_gateway/not-a-uuid/", body, content_type="application/json", **extra).status_code == 404
-    assert client.post(f"/payments/webhooks/counter/{account.public_id}/", body, content_type="application/json", **extra).status_code == 404
-    assert client.post(f"/payments/webhooks/nope/{account.public_id}/", body, content_type="application/json", **extra).status_code == 404
+    assert (
+        client.post(
+            "/payments/webhooks/test_gateway/not-a-uuid/", body, content_type="application/json", **extra
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/payments/webhooks/counter/{account.public_id}/", body, content_type="application/json", **extra
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/payments/webhooks/nope/{account.public_id}/", body, content_type="application/json", **extra
+        ).status_code
+        == 404
+    )
     assert client.get(f"/payments/webhooks/test_gateway/{account.public_id}/").status_code == 405
     huge = b"{" + b" " * (70 * 1024) + b"}"
-    response = client.post(f"/payments/webhooks/test_gateway/{account.public_id}/", huge, content_type="application/json")
+    response = client.post(
+        f"/payments/webhooks/test_gateway/{account.public_id}/", huge, content_type="application/json"
+    )
     assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
     assert _unchanged(payment)
 

@@ -14,7 +14,9 @@ from .services import payment_account_save
 
 def seed_payments(municipality: Municipality) -> None:
     ModuleActivation.objects.update_or_create(
-        municipality=municipality, module_key=KEY, defaults={"enabled": True, "settings": {"card": True, "counter": True}}
+        municipality=municipality,
+        module_key=KEY,
+        defaults={"enabled": True, "settings": {"card": True, "counter": True}},
     )
     municipality.__dict__.pop("_module_activation_cache", None)
     if not PaymentAccount.objects.filter(municipality=municipality, adapter="test_gateway").exists():

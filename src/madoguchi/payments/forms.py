@@ -18,7 +18,10 @@ class PaymentMethodForm(forms.Form):
     method = forms.ChoiceField(
         label=_("お支払い方法"),
         widget=forms.RadioSelect,
-        error_messages={"required": _("お支払い方法を選んでください。"), "invalid_choice": _("お支払い方法を選んでください。")},
+        error_messages={
+            "required": _("お支払い方法を選んでください。"),
+            "invalid_choice": _("お支払い方法を選んでください。"),
+        },
     )
 
     def __init__(self, *args: Any, methods: list[Any], **kwargs: Any):
@@ -49,21 +52,30 @@ class CardForm(forms.Form):
         label=_("カード番号"),
         max_length=40,
         help_text=_("テスト用：4242 4242 4242 4242（成功）、4000 0000 0000 0002（拒否）"),
-        error_messages={"required": _("カード番号を入力してください。"), "max_length": _("カード番号は16桁の数字で入力してください。")},
+        error_messages={
+            "required": _("カード番号を入力してください。"),
+            "max_length": _("カード番号は16桁の数字で入力してください。"),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
     expiry = forms.CharField(
         label=_("有効期限（月/年）"),
         max_length=10,
         help_text=_("例：12/30"),
-        error_messages={"required": _("有効期限を入力してください。"), "max_length": _("有効期限は「月/年」（例：12/30）の形で入力してください。")},
+        error_messages={
+            "required": _("有効期限を入力してください。"),
+            "max_length": _("有効期限は「月/年」（例：12/30）の形で入力してください。"),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "inputmode": "numeric"}),
     )
     cvc = forms.CharField(
         label=_("セキュリティコード"),
         max_length=10,
         help_text=_("カード裏面の3桁または4桁の数字"),
-        error_messages={"required": _("セキュリティコードを入力してください。"), "max_length": _("セキュリティコードは3桁または4桁の数字で入力してください。")},
+        error_messages={
+            "required": _("セキュリティコードを入力してください。"),
+            "max_length": _("セキュリティコードは3桁または4桁の数字で入力してください。"),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 
@@ -117,20 +129,27 @@ class RefundForm(forms.Form):
         label=_("返金の理由"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("返金の理由を入力してください。"), "max_length": _("返金の理由は500文字以内で入力してください。")},
+        error_messages={
+            "required": _("返金の理由を入力してください。"),
+            "max_length": _("返金の理由は500文字以内で入力してください。"),
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Full-width digits and thousands separators are what people type.
         if self.is_bound:
-            data = self.data.copy()
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict when bound
             raw = data.get(self.add_prefix("amount"), "")
-            data[self.add_prefix("amount")] = unicodedata.normalize("NFKC", str(raw)).replace(",", "").replace("円", "").strip()
+            data[self.add_prefix("amount")] = (
+                unicodedata.normalize("NFKC", str(raw)).replace(",", "").replace("円", "").strip()
+            )
             self.data = data
 
 
 class PaymentFilterForm(forms.Form):
     q = forms.CharField(label=_("領収番号・取引ID"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("状態"), required=False, choices=[("", _("すべて")), *PaymentStatus.choices])
-    method = forms.ChoiceField(label=_("支払い方法"), required=False, choices=[("", _("すべて")), *PaymentMethod.choices])
+    method = forms.ChoiceField(
+        label=_("支払い方法"), required=False, choices=[("", _("すべて")), *PaymentMethod.choices]
+    )

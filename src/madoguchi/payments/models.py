@@ -96,9 +96,7 @@ class Payment(MunicipalityOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     purpose = models.CharField(_("支払いの対象"), max_length=60)  # e.g. "procedures.submission"
     object_id = models.CharField(_("対象のID"), max_length=64)  # the paid-for object's public id
-    department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
-    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     payer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
     )
@@ -251,7 +249,9 @@ class PaymentEvent(models.Model):
     )
     occurred_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(municipality="payment__municipality", _manager_class=models.Manager.from_queryset(PaymentEventQuerySet))
+    objects = ScopedManager(
+        municipality="payment__municipality", _manager_class=models.Manager.from_queryset(PaymentEventQuerySet)
+    )
 
     class Meta:
         ordering = ["occurred_at", "pk"]

@@ -31,7 +31,6 @@ from .adapters import ADAPTERS, ProviderError, ProviderEvent, ProviderPayment, R
 from .models import (
     ENDED_WITHOUT_MONEY,
     MAX_PAYMENT_AMOUNT,
-    MONEY_RECEIVED,
     Payment,
     PaymentAccount,
     PaymentEvent,
@@ -44,7 +43,9 @@ from .selectors import account_for, payment_methods_for
 logger = logging.getLogger(__name__)
 
 
-def _audit(payment: Payment, action: str, *, actor: Any = None, request: HttpRequest | None = None, **details: Any) -> None:
+def _audit(
+    payment: Payment, action: str, *, actor: Any = None, request: HttpRequest | None = None, **details: Any
+) -> None:
     audit_record(
         action=action,
         actor=actor,
@@ -56,7 +57,9 @@ def _audit(payment: Payment, action: str, *, actor: Any = None, request: HttpReq
     )
 
 
-def _event(payment: Payment, kind: str, *, actor: Any = None, amount: int | None = None, event_id: str = "", **data: Any) -> PaymentEvent:
+def _event(
+    payment: Payment, kind: str, *, actor: Any = None, amount: int | None = None, event_id: str = "", **data: Any
+) -> PaymentEvent:
     return PaymentEvent.objects.create(
         payment=payment,
         kind=kind,
@@ -97,7 +100,13 @@ def _lines_as_json(lines: list[Any]) -> list[dict[str, Any]]:
             result.append(dict(line))
         else:  # engine.fees.FeeLine
             result.append(
-                {"label": str(line.label), "unit": line.unit, "quantity": line.quantity, "amount": line.amount, "code": line.code}
+                {
+                    "label": str(line.label),
+                    "unit": line.unit,
+                    "quantity": line.quantity,
+                    "amount": line.amount,
+                    "code": line.code,
+                }
             )
     return result
 
@@ -166,7 +175,9 @@ def payment_start(
             logger.warning("payment %s: the provider refused the checkout: %s", payment.public_id, exc)
             raise ServiceError(
                 "provider_unavailable",
-                _("決済サービスに接続できませんでした。しばらくしてからもう一度お試しいただくか、窓口払いを選んでください。"),
+                _(
+                    "決済サービスに接続できませんでした。しばらくしてからもう一度お試しいただくか、窓口払いを選んでください。"
+                ),
                 field="method",
                 status=502,
             ) from exc
@@ -215,7 +226,7 @@ def _fulfil(payment: Payment, request: HttpRequest | None) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failure here never undoes "paid"
             purpose.on_paid(payment, request)
-    except Exception as exc:  # noqa: BLE001 — whatever went wrong, the money must stay recorded
+    except Exception as exc:
         logger.exception("payment %s: fulfilling %s failed", payment.public_id, payment.purpose)
         _event(payment, PaymentEvent.Kind.FULFILMENT_FAILED, error=type(exc).__name__)
         _audit(payment, "payment.fulfilment_failed", request=request, error=type(exc).__name__)
@@ -238,7 +249,11 @@ def _mark_paid(
         or (provider.client_reference and provider.client_reference != str(payment.public_id))
     ):
         _event(
-            payment, PaymentEvent.Kind.MISMATCH, amount=provider.amount, source=source, currency=provider.currency,
+            payment,
+            PaymentEvent.Kind.MISMATCH,
+            amount=provider.amount,
+            source=source,
+            currency=provider.currency,
             reference=provider.reference,
         )
         _audit(payment, "payment.mismatch", request=request, ours=payment.amount, theirs=provider.amount)
@@ -246,13 +261,17 @@ def _mark_paid(
     if payment.status in ENDED_WITHOUT_MONEY:
         # Paid after we cancelled it (an old tab). Take the money only if nothing else pays for the object.
         other = (
-            Payment.objects.filter(municipality=payment.municipality, purpose=payment.purpose, object_id=payment.object_id)
+            Payment.objects.filter(
+                municipality=payment.municipality, purpose=payment.purpose, object_id=payment.object_id
+            )
             .exclude(pk=payment.pk)
             .exclude(status__in=ENDED_WITHOUT_MONEY)
             .exists()
         )
         if other:
-            _event(payment, PaymentEvent.Kind.MISMATCH, amount=payment.amount, source=source, reason="paid_after_cancel")
+            _event(
+                payment, PaymentEvent.Kind.MISMATCH, amount=payment.amount, source=source, reason="paid_after_cancel"
+            )
             _audit(payment, "payment.mismatch", request=request, reason="paid_after_cancel")
             return False
     payment.status = PaymentStatus.PAID
@@ -263,7 +282,12 @@ def _mark_paid(
     kind = PaymentEvent.Kind.COUNTER_PAID if source == "counter" else PaymentEvent.Kind.PAID
     _event(payment, kind, actor=actor, amount=payment.amount, source=source, receipt_number=payment.receipt_number)
     _audit(
-        payment, "payment.paid", actor=actor, request=request, source=source, amount=payment.amount,
+        payment,
+        "payment.paid",
+        actor=actor,
+        request=request,
+        source=source,
+        amount=payment.amount,
         receipt_number=payment.receipt_number,
     )
     _fulfil(payment, request)
@@ -281,7 +305,9 @@ def _mark_ended(payment: Payment, status: str, *, source: str, request: HttpRequ
     return True
 
 
-def _apply_provider_state(payment: Payment, provider: ProviderPayment, *, source: str, request: HttpRequest | None) -> None:
+def _apply_provider_state(
+    payment: Payment, provider: ProviderPayment, *, source: str, request: HttpRequest | None
+) -> None:
     if provider.status == "succeeded":
         _mark_paid(payment, source=source, request=request, provider=provider)
     elif provider.status == "failed":
@@ -290,12 +316,15 @@ def _apply_provider_state(payment: Payment, provider: ProviderPayment, *, source
         _mark_ended(payment, PaymentStatus.CANCELLED, source=source, request=request)
 
 
+_OUTCOMES: dict[str, str] = {
+    PaymentStatus.FAILED: "failed",
+    PaymentStatus.CANCELLED: "canceled",
+    PaymentStatus.EXPIRED: "canceled",
+}
+
+
 def _outcome(payment: Payment) -> str:
-    if payment.money_received:
-        return "paid"
-    return {PaymentStatus.FAILED: "failed", PaymentStatus.CANCELLED: "canceled", PaymentStatus.EXPIRED: "canceled"}.get(
-        payment.status, "pending"
-    )
+    return "paid" if payment.money_received else _OUTCOMES.get(str(payment.status), "pending")
 
 
 @transaction.atomic
@@ -327,7 +356,10 @@ def payment_record_counter(*, payment: Payment, actor: Any, request: HttpRequest
     if locked.method != PaymentMethod.COUNTER:
         raise ServiceError("not_counter", _("このお支払いは窓口払いではありません。"))
     if locked.money_received:
-        raise ServiceError("already_paid", _("このお支払いはすでに受領済みです（領収番号 %(number)s）。") % {"number": locked.receipt_number})
+        raise ServiceError(
+            "already_paid",
+            _("このお支払いはすでに受領済みです（領収番号 %(number)s）。") % {"number": locked.receipt_number},
+        )
     if locked.status != PaymentStatus.PENDING:
         raise ServiceError(
             "not_pending", _("「%(status)s」のお支払いは受領できません。") % {"status": locked.get_status_display()}
@@ -356,7 +388,8 @@ def payment_refund(*, payment: Payment, actor: Any, amount: Any, reason: str, re
     if amount > locked.refundable_amount:
         raise ServiceError(
             "amount_too_large",
-            _("返金額は返金できる残りの金額（%(left)s円）以下にしてください。") % {"left": f"{locked.refundable_amount:,}"},
+            _("返金額は返金できる残りの金額（%(left)s円）以下にしてください。")
+            % {"left": f"{locked.refundable_amount:,}"},
             field="amount",
         )
     try:
@@ -368,18 +401,31 @@ def payment_refund(*, payment: Payment, actor: Any, amount: Any, reason: str, re
         )
     except ProviderError as exc:
         logger.warning("payment %s: refund refused by the provider: %s", locked.public_id, exc)
-        raise ServiceError("provider_refused", _("決済サービスが返金を受け付けませんでした。時間をおいてもう一度お試しください。")) from exc
+        raise ServiceError(
+            "provider_refused", _("決済サービスが返金を受け付けませんでした。時間をおいてもう一度お試しください。")
+        ) from exc
     locked.refunded_amount += amount
-    locked.status = PaymentStatus.REFUNDED if locked.refunded_amount == locked.amount else PaymentStatus.PARTIALLY_REFUNDED
+    locked.status = (
+        PaymentStatus.REFUNDED if locked.refunded_amount == locked.amount else PaymentStatus.PARTIALLY_REFUNDED
+    )
     full_clean_or_refuse(locked)
     locked.save(update_fields=["refunded_amount", "status", "updated_at"])
-    _event(locked, PaymentEvent.Kind.REFUNDED, actor=actor, amount=amount, refund_id=result.refund_id, reason=reason[:500])
-    _audit(locked, "payment.refunded", actor=actor, request=request, amount=amount, refunded_total=locked.refunded_amount)
+    _event(
+        locked, PaymentEvent.Kind.REFUNDED, actor=actor, amount=amount, refund_id=result.refund_id, reason=reason[:500]
+    )
+    _audit(
+        locked, "payment.refunded", actor=actor, request=request, amount=amount, refunded_total=locked.refunded_amount
+    )
     if locked.payer is not None and locked.payer.email:
         send_templated_email(
             to=locked.payer.email,
             template="payments/email/refunded",
-            context={"payment": locked, "amount": amount, "municipality": locked.municipality, **purposes.describe(locked)},
+            context={
+                "payment": locked,
+                "amount": amount,
+                "municipality": locked.municipality,
+                **purposes.describe(locked),
+            },
             language=locked.payer.preferred_language,
         )
     return locked
@@ -434,7 +480,13 @@ def _webhook_event(account: PaymentAccount, adapter_key: str, event: ProviderEve
         return 200
     try:
         with transaction.atomic():
-            _event(payment, PaymentEvent.Kind.WEBHOOK, amount=event.payment.amount, event_id=event.event_id, type=event.kind)
+            _event(
+                payment,
+                PaymentEvent.Kind.WEBHOOK,
+                amount=event.payment.amount,
+                event_id=event.event_id,
+                type=event.kind,
+            )
     except IntegrityError:
         return 200  # recorded by a concurrent delivery after all
     before = payment.status
@@ -471,6 +523,25 @@ class Mismatch:
     theirs: str
 
 
+def _compare(mine: Payment | None, their: ProviderPayment | None) -> tuple[str, str, str] | None:
+    """(kind, ours, theirs) when our record and the provider's disagree about money, else None."""
+    paid_there = their is not None and their.status == "succeeded"
+    paid_here = mine is not None and mine.money_received
+    if mine is None:
+        return ("missing_here", "—", f"{their.status} {their.amount}") if their is not None and paid_there else None
+    if their is None:
+        return ("missing_at_provider", f"{mine.status} {mine.amount}", "—") if paid_here else None
+    if paid_there and not paid_here:
+        return ("not_paid_here", mine.status, their.status)
+    if paid_here and not paid_there:
+        return ("not_paid_at_provider", mine.status, their.status)
+    if paid_here and their.amount != mine.amount:
+        return ("amount_differs", str(mine.amount), str(their.amount))
+    if paid_here and their.refunded_amount != mine.refunded_amount:
+        return ("refund_differs", str(mine.refunded_amount), str(their.refunded_amount))
+    return None
+
+
 def payments_reconcile(
     *, municipality: Municipality, start: datetime.datetime, end: datetime.datetime, actor: Any = None
 ) -> list[Mismatch]:
@@ -490,30 +561,15 @@ def payments_reconcile(
             ).exclude(provider_reference="")
         }
         for reference in sorted(set(theirs) | set(ours)):
-            mine, their = ours.get(reference), theirs.get(reference)
-            paid_there = their is not None and their.status == "succeeded"
-            paid_here = mine is not None and mine.money_received
-
-            def add(kind: str, ours_text: str, theirs_text: str, mine: Payment | None = mine) -> None:
+            found = _compare(ours.get(reference), theirs.get(reference))
+            if found is not None:
+                mine = ours.get(reference)
+                kind, ours_text, theirs_text = found
                 mismatches.append(
-                    Mismatch(kind, account.adapter, reference, str(mine.public_id) if mine else "", ours_text, theirs_text)
+                    Mismatch(
+                        kind, account.adapter, reference, str(mine.public_id) if mine else "", ours_text, theirs_text
+                    )
                 )
-
-            if mine is None and paid_there:
-                assert their is not None
-                add("missing_here", "—", f"{their.status} {their.amount}")
-            elif mine is not None and their is None:
-                if paid_here:
-                    add("missing_at_provider", f"{mine.status} {mine.amount}", "—")
-            elif mine is not None and their is not None:
-                if paid_there and not paid_here:
-                    add("not_paid_here", mine.status, their.status)
-                elif paid_here and not paid_there:
-                    add("not_paid_at_provider", mine.status, their.status)
-                elif paid_here and their.amount != mine.amount:
-                    add("amount_differs", str(mine.amount), str(their.amount))
-                elif paid_here and their.refunded_amount != mine.refunded_amount:
-                    add("refund_differs", str(mine.refunded_amount), str(their.refunded_amount))
     audit_record(
         action="payment.reconciled",
         actor=actor,
@@ -551,7 +607,9 @@ def payment_account_save(
     account.is_enabled = is_enabled
     account.set_secrets(api_key=api_key, webhook_secret=webhook_secret)
     if not account.api_key_encrypted or not account.webhook_secret_encrypted:
-        raise ServiceError("secret_required", _("APIキーとWebhookの署名シークレットを入力してください。"), field="api_key")
+        raise ServiceError(
+            "secret_required", _("APIキーとWebhookの署名シークレットを入力してください。"), field="api_key"
+        )
     full_clean_or_refuse(account)
     account.save()
     audit_record(

@@ -32,7 +32,12 @@ def sign_webhook(secret: str, body: bytes, *, timestamp: int | None = None) -> s
 
 
 def verify_webhook(
-    secret: str, header: str | None, body: bytes, *, now: float | None = None, tolerance: int = WEBHOOK_TOLERANCE_SECONDS
+    secret: str,
+    header: str | None,
+    body: bytes,
+    *,
+    now: float | None = None,
+    tolerance: int = WEBHOOK_TOLERANCE_SECONDS,
 ) -> int:
     """The signed timestamp, or SignatureError(missing | malformed | stale | mismatch)."""
     if not secret:

@@ -48,7 +48,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, payment: Payment, *, refund_form: RefundForm | None = None, status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, payment: Payment, *, refund_form: RefundForm | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "payments/staff_detail.html",
@@ -87,7 +89,9 @@ def payment_counter(request: HttpRequest, payment_id: str) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, str(error.message))
         return _back(request, payment)
-    messages.success(request, _("窓口での受領を記録しました（領収番号 %(number)s）。") % {"number": payment.receipt_number})
+    messages.success(
+        request, _("窓口での受領を記録しました（領収番号 %(number)s）。") % {"number": payment.receipt_number}
+    )
     return _back(request, payment)
 
 
@@ -109,7 +113,9 @@ def payment_refund(request: HttpRequest, payment_id: str) -> HttpResponse:
             apply_service_error(form, error)
         else:
             messages.success(request, _("返金しました。"))
-            return redirect("payments_staff:detail", municipality_slug=payment.municipality.slug, payment_id=payment.public_id)
+            return redirect(
+                "payments_staff:detail", municipality_slug=payment.municipality.slug, payment_id=payment.public_id
+            )
     payment.refresh_from_db()
     return _detail(request, payment, refund_form=form, status=400)
 

@@ -14,7 +14,12 @@ from madoguchi.core.tenancy import municipality_view
 from . import purposes, selectors, services
 
 OUTCOME_MESSAGES = {
-    "failed": (messages.ERROR, _("カードでのお支払いができませんでした。申請はまだ送信されていません。入力内容はそのままです。もう一度お試しいただくか、ほかのお支払い方法を選んでください。")),
+    "failed": (
+        messages.ERROR,
+        _(
+            "カードでのお支払いができませんでした。申請はまだ送信されていません。入力内容はそのままです。もう一度お試しいただくか、ほかのお支払い方法を選んでください。"
+        ),
+    ),
     "canceled": (messages.WARNING, _("お支払いを中止しました。申請はまだ送信されていません。入力内容はそのままです。")),
     "pending": (messages.INFO, _("お支払いの結果を確認しています。しばらくしてからこの画面を再読み込みしてください。")),
 }

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
@@ -229,7 +229,9 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
                 )
             else:
                 raise ServiceError(
-                    "payment_required", _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"), field="method"
+                    "payment_required",
+                    _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"),
+                    field="method",
                 )
     locked = Submission.objects.select_for_update().select_related("procedure", "form_version").get(pk=draft.pk)
     if locked.status != SubmissionStatus.DRAFT:

@@ -16,9 +16,7 @@ from .base import (
 from .counter import CounterAdapter
 from .test_gateway import TestGatewayAdapter
 
-ADAPTERS: dict[str, PaymentAdapter] = {
-    adapter.key: adapter for adapter in (CounterAdapter(), TestGatewayAdapter())
-}
+ADAPTERS: dict[str, PaymentAdapter] = {adapter.key: adapter for adapter in (CounterAdapter(), TestGatewayAdapter())}
 
 
 def get_adapter(key: str) -> PaymentAdapter:

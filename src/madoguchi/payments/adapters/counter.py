@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .base import Checkout, ProviderError, ProviderEvent, ProviderPayment, RefundResult
@@ -15,7 +16,7 @@ from .base import Checkout, ProviderError, ProviderEvent, ProviderPayment, Refun
 class CounterAdapter:
     key = "counter"
     method = "counter"
-    label = _("窓口払い")
+    label: str | Promise = _("窓口払い")
     needs_account = False
 
     def is_available(self) -> bool:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ..signing import WEBHOOK_HEADER, SignatureError, verify_return, verify_webhook
@@ -41,7 +42,7 @@ class TestGatewayAdapter:
 
     key = "test_gateway"
     method = "card"
-    label = _("クレジットカード（テスト用決済）")
+    label: str | Promise = _("クレジットカード（テスト用決済）")
     needs_account = True
 
     def is_available(self) -> bool:
