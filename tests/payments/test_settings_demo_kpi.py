@@ -172,3 +172,47 @@ def test_cashless_share_counts_online_among_paid_fees_per_fiscal_year(juminhyo_a
         after = kpis.cashless_share(city_a, fiscal_year=2026)
     assert (year.key, year.value, year.unit) == ("procedures.cashless_share", 50.0, "%")
     assert after.value == 100.0
+
+
+def test_platform_admin_configures_a_merchant_account_with_write_only_secrets(city_a):
+    from madoguchi.audit.models import AuditEvent
+
+    from ..factories import make_municipality, make_platform_admin, staff_client
+
+    admin = staff_client(make_platform_admin())
+    data = {
+        "municipality": city_a.pk,
+        "adapter": "test_gateway",
+        "merchant_id": "city-a-shop",
+        "is_enabled": "on",
+        "api_key": "sk_live_typed_by_admin",
+        "webhook_secret": "whsec_typed_by_admin",
+    }
+    assert admin.post("/admin/payments/paymentaccount/add/", data).status_code == 302
+    with scopes_disabled():
+        account = PaymentAccount.objects.get()
+    assert account.api_key == "sk_live_typed_by_admin" and account.webhook_secret == "whsec_typed_by_admin"
+    assert "typed_by_admin" not in account.api_key_encrypted + account.webhook_secret_encrypted
+    page = admin.get(f"/admin/payments/paymentaccount/{account.pk}/change/").content.decode()
+    assert "typed_by_admin" not in page and f"/payments/webhooks/test_gateway/{account.public_id}/" in page
+    # Left empty on the next save, the stored secrets stay.
+    data.update(api_key="", webhook_secret="", merchant_id="city-a-shop-2")
+    assert admin.post(f"/admin/payments/paymentaccount/{account.pk}/change/", data).status_code == 302
+    with scopes_disabled():
+        account.refresh_from_db()
+        actions = list(
+            AuditEvent.objects.filter(action__startswith="payment.account")
+            .order_by("id")
+            .values_list("action", flat=True)
+        )
+    assert account.merchant_id == "city-a-shop-2" and account.api_key == "sk_live_typed_by_admin"
+    assert actions == ["payment.account_created", "payment.account_updated"]
+    # Without secrets an account cannot be created: the form says so, nothing is saved.
+    city_b = make_municipality(name="乙市", slug="city-b")
+    refused = admin.post("/admin/payments/paymentaccount/add/", {**data, "municipality": city_b.pk, "merchant_id": "x"})
+    assert (
+        refused.status_code == 200
+        and "APIキーとWebhookの署名シークレットを入力してください" in refused.content.decode()
+    )
+    with scopes_disabled():
+        assert PaymentAccount.objects.count() == 1
