@@ -93,6 +93,17 @@ def test_another_municipalitys_staff_and_ids_are_404(city_a, city_b, counter_pay
     assert counter_payment.status == PaymentStatus.PENDING
 
 
+def test_counter_staff_find_the_payment_by_the_application_number(city_a, counter_payment):
+    with scopes_disabled():
+        receipt_number = Submission.objects.get(public_id=counter_payment.object_id).receipt_number
+    staff = staff_client(make_staff(city_a, Role.COUNTER_STAFF))
+    found = staff.get("/city-a/staff/payments/", {"q": receipt_number}).content.decode()
+    assert f"/city-a/staff/payments/{counter_payment.public_id}/" in found
+    none = staff.get("/city-a/staff/payments/", {"q": "XX-R8-999999"}).content.decode()
+    assert f"/city-a/staff/payments/{counter_payment.public_id}/" not in none
+    assert "条件に合うお支払いはありません" in none
+
+
 def test_department_staff_see_only_their_departments_payments(city_a, counter_payment):
     own = staff_client(make_staff(city_a, Role.DEPARTMENT_STAFF, department=_shimin(city_a)))
     other = staff_client(

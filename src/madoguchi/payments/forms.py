@@ -148,7 +148,7 @@ class RefundForm(forms.Form):
 
 
 class PaymentFilterForm(forms.Form):
-    q = forms.CharField(label=_("領収番号・取引ID"), required=False, max_length=100)
+    q = forms.CharField(label=_("受付番号・領収番号・取引ID"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("状態"), required=False, choices=[("", _("すべて")), *PaymentStatus.choices])
     method = forms.ChoiceField(
         label=_("支払い方法"), required=False, choices=[("", _("すべて")), *PaymentMethod.choices]

@@ -29,6 +29,8 @@ class Purpose:
     reference: Callable[[Payment], str]
     # The staff page of the paid-for object, or "".
     staff_url: Callable[[Payment], str]
+    # Object ids whose reference is this text (staff search by 受付番号), or none.
+    lookup: Callable[[Any, str], list[str]] | None = None
 
 
 _PURPOSES: dict[str, Purpose] = {}
@@ -43,6 +45,11 @@ def register(purpose: Purpose) -> None:
 
 def get(key: str) -> Purpose | None:
     return _PURPOSES.get(key)
+
+
+def lookup(municipality: Any, query: str) -> dict[str, list[str]]:
+    """purpose key → object ids that a purpose recognises by this reference."""
+    return {key: purpose.lookup(municipality, query) for key, purpose in _PURPOSES.items() if purpose.lookup}
 
 
 def describe(payment: Any) -> dict[str, str]:

@@ -121,7 +121,13 @@ def payment_list_for_staff(
     if method:
         items = items.filter(method=method)
     if query:
-        items = items.filter(Q(receipt_number__iexact=query) | Q(provider_reference__iexact=query))
+        from . import purposes
+
+        matches = Q(receipt_number__iexact=query) | Q(provider_reference__iexact=query)
+        for purpose, object_ids in purposes.lookup(municipality, query).items():
+            if object_ids:
+                matches |= Q(purpose=purpose, object_id__in=object_ids)
+        items = items.filter(matches)
     return items
 
 

@@ -26,5 +26,6 @@ class ProceduresConfig(AppConfig):
                 next_url=journey.submission_next_url,
                 reference=journey.submission_reference,
                 staff_url=journey.submission_staff_url,
+                lookup=journey.submission_lookup,
             )
         )

@@ -312,6 +312,15 @@ def submission_reference(payment: Any) -> str:
     return submission.receipt_number if submission is not None else ""
 
 
+def submission_lookup(municipality: Any, query: str) -> list[str]:
+    """The application with this 受付番号 (counter staff search payments by it)."""
+    return [
+        str(public_id)
+        for public_id in Submission.objects.filter(municipality=municipality, receipt_number__iexact=query.strip())
+        .values_list("public_id", flat=True)[:5]
+    ]
+
+
 def submission_staff_url(payment: Any) -> str:
     submission = _submission_of(payment)
     if submission is None or not submission.receipt_number:
