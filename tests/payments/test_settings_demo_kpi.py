@@ -216,3 +216,19 @@ def test_platform_admin_configures_a_merchant_account_with_write_only_secrets(ci
     )
     with scopes_disabled():
         assert PaymentAccount.objects.count() == 1
+
+
+def test_a_provider_on_another_origin_gets_a_link_not_a_redirect_after_post(juminhyo_a, monkeypatch):
+    """CSP form-action 'self' would block a redirect after the POST to another origin."""
+    from madoguchi.payments.adapters import Checkout
+    from madoguchi.payments.adapters.test_gateway import TestGatewayAdapter
+
+    monkeypatch.setattr(
+        TestGatewayAdapter,
+        "create",
+        lambda self, **kwargs: Checkout(reference="psp_123", redirect_url="https://psp.example/pay/psp_123"),
+    )
+    client, _resident = resident_client()
+    response = client.post(walk_to_check(client), {"method": "card"})
+    assert response.status_code == 200
+    assert 'href="https://psp.example/pay/psp_123"' in response.content.decode()

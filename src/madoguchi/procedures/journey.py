@@ -316,8 +316,9 @@ def submission_lookup(municipality: Any, query: str) -> list[str]:
     """The application with this 受付番号 (counter staff search payments by it)."""
     return [
         str(public_id)
-        for public_id in Submission.objects.filter(municipality=municipality, receipt_number__iexact=query.strip())
-        .values_list("public_id", flat=True)[:5]
+        for public_id in Submission.objects.filter(
+            municipality=municipality, receipt_number__iexact=query.strip()
+        ).values_list("public_id", flat=True)[:5]
     ]
 
 

@@ -215,7 +215,10 @@ def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> Htt
                 method_form.add_error("method" if len(methods) > 1 else None, str(error.message))
             else:
                 if submitted.status == SubmissionStatus.DRAFT and payment is not None and payment.redirect_url:
-                    return redirect(payment.redirect_url)
+                    if payment.redirect_url.startswith("/"):
+                        return redirect(payment.redirect_url)
+                    # Another origin: a link, not a redirect after POST, which CSP form-action 'self' blocks.
+                    return render(request, "payments/continue.html", {"payment": payment, "procedure": procedure})
                 return redirect(_urls(procedure, submitted)["done"])
     sections = summarise(definition, draft.answers, language=get_language())
     incomplete_pages = sorted(
