@@ -278,3 +278,29 @@ def test_fulfilment_failure_keeps_the_money_recorded(juminhyo_a, city_a, held_we
     with scopes_disabled():
         assert Submission.objects.get(public_id=payment.object_id).status == "submitted"
         assert Payment.objects.filter(object_id=payment.object_id).count() == 1
+
+
+def test_pending_online_payments_expire_and_counter_payments_do_not(juminhyo_a, city_a, held_webhooks):
+    import datetime
+
+    card_client, _resident = resident_client("expire-card@example.jp")
+    check_url = walk_to_check(card_client)
+    choose_card(card_client, check_url)
+    counter = _apply("counter")
+    with scopes_disabled():
+        card = Payment.objects.get(object_id=draft_id_of(check_url))
+        Payment.objects.filter(pk__in=[card.pk, counter.pk]).update(
+            created_at=card.created_at - datetime.timedelta(hours=25)
+        )
+    out = io.StringIO()
+    call_command("payments_expire", "--hours", "24", stdout=out)
+    assert "1 payment(s) expired." in out.getvalue()
+    card.refresh_from_db()
+    counter.refresh_from_db()
+    assert card.status == PaymentStatus.EXPIRED and counter.status == PaymentStatus.PENDING
+    assert TestGatewayCharge.objects.get(reference=card.provider_reference).status == "canceled"
+    # The resident starts again: a new payment for the same draft.
+    card_client.get(pay_on_gateway(card_client, choose_card(card_client, check_url)))
+    with scopes_disabled():
+        statuses = sorted(Payment.objects.filter(object_id=card.object_id).values_list("status", flat=True))
+    assert statuses == [PaymentStatus.EXPIRED, PaymentStatus.PAID]

@@ -216,6 +216,33 @@ def payment_cancel_pending(
     return len(pending)
 
 
+def payments_expire(*, municipality: Municipality, before: datetime.datetime) -> int:
+    """Online payments still pending that were started before `before` expire (the resident left the hosted
+    page); their checkouts are closed. 窓口払い never expires: the resident pays when they come. Each payment
+    is handled in its own transaction, locked, so a payment that is being paid right now is left alone."""
+    candidates = list(
+        Payment.objects.filter(municipality=municipality, status=PaymentStatus.PENDING, created_at__lt=before)
+        .exclude(method=PaymentMethod.COUNTER)
+        .values_list("pk", flat=True)
+    )
+    expired = 0
+    for pk in candidates:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().select_related("municipality").get(pk=pk)
+            if locked.status != PaymentStatus.PENDING:
+                continue
+            try:
+                ADAPTERS[locked.adapter].cancel(payment=locked, account=_account(locked))
+            except ProviderError as exc:
+                logger.warning("payment %s: closing the expired checkout failed: %s", locked.public_id, exc)
+            locked.status = PaymentStatus.EXPIRED
+            locked.save(update_fields=["status", "updated_at"])
+            _event(locked, PaymentEvent.Kind.EXPIRED)
+            _audit(locked, "payment.expired")
+            expired += 1
+    return expired
+
+
 # --- Money received -----------------------------------------------------------------------------------------
 
 
