@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -118,8 +116,3 @@ def payment_refund(request: HttpRequest, payment_id: str) -> HttpResponse:
             )
     payment.refresh_from_db()
     return _detail(request, payment, refund_form=form, status=400)
-
-
-def submission_context(municipality: Any, purpose: str, object_id: str) -> dict[str, Any]:
-    """What the small include on another module's staff page needs."""
-    return {"payments": selectors.payments_for_object(municipality, purpose, object_id)}

@@ -58,5 +58,5 @@ def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
     return render(
         request,
         "payments/receipt.html",
-        {"payment": payment, "described": purposes.describe(payment), "events": payment.events.filter(kind="refunded")},
+        {"payment": payment, "described": purposes.describe(payment)},
     )
