@@ -333,3 +333,36 @@ def test_two_deliveries_at_once_pay_and_submit_exactly_once(juminhyo_a, held_web
         assert PaymentReceiptCounter.objects.get().last_number == 1
         assert PaymentEvent.objects.filter(provider_event_id=event_id).count() == 1
         assert AuditEvent.objects.filter(action="submission.submitted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("method", ["card", "counter"])
+def test_parallel_choices_make_one_payment(juminhyo_a, held_webhooks, method):
+    """Five tabs (or a double click) choosing at the same moment: one payment, the same next page for all."""
+    client, _resident = resident_client()
+    check_url = walk_to_check(client)
+    barrier = threading.Barrier(5)
+    locations: list[str] = []
+    lock = threading.Lock()
+
+    def choose() -> None:
+        other = Client()
+        other.cookies = client.cookies
+        try:
+            barrier.wait(timeout=10)
+            location = other.post(check_url, {"method": method})["Location"]
+            with lock:
+                locations.append(location)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=choose) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(locations) == 5 and len(set(locations)) == 1
+    (payment,) = _payments(draft_id_of(check_url))
+    assert payment.method == method and payment.status == PaymentStatus.PENDING
+    with scopes_disabled():
+        assert TestGatewayCharge.objects.count() == (1 if method == "card" else 0)

@@ -161,8 +161,33 @@ def payment_start(
         method=method,
         adapter=choice.adapter.key,
     )
-    full_clean_or_refuse(payment)
-    payment.save()
+    try:
+        payment.full_clean(validate_constraints=False)  # the database enforces the constraints (below)
+    except ValidationError as exc:
+        raise ServiceError("invalid", _("お支払いの金額が正しくありません。")) from exc
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        # Another request started this object's payment at the same moment (double click, parallel tabs) and
+        # has committed it: the unique index made us wait for it. Use that one.
+        concurrent = (
+            Payment.objects.select_for_update()
+            .filter(municipality=municipality, purpose=purpose, object_id=str(object_id))
+            .exclude(status__in=ENDED_WITHOUT_MONEY)
+            .first()
+        )
+        if concurrent is not None and (
+            concurrent.money_received
+            or (concurrent.amount == amount and concurrent.lines == frozen_lines and concurrent.method == method)
+        ):
+            return concurrent
+        raise ServiceError(
+            "payment_in_progress",
+            _("別の画面でお支払いの手続が進んでいます。この画面を再読み込みしてから、もう一度お試しください。"),
+            field="method",
+            status=409,
+        ) from None
     if choice.adapter.needs_account or method != PaymentMethod.COUNTER:
         return_url = reverse(
             "payments:return", kwargs={"municipality_slug": municipality.slug, "payment_id": payment.public_id}
