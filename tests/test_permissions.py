@@ -192,6 +192,7 @@ NOTICE_FORM = {"body": "本文", "importance": "normal", "publish": "on", "depar
 
 SCREENS = [
     Screen("dashboard", "GET", "/{slug}/staff/", Perm.DASHBOARD),
+    Screen("payments", "GET", "/{slug}/staff/payments/", Perm.PAYMENTS_MANAGE),
     Screen("users", "GET", "/{slug}/staff/users/", Perm.USERS_MANAGE),
     Screen("user_add", "GET", "/{slug}/staff/users/add/", Perm.USERS_MANAGE),
     Screen(
@@ -379,6 +380,7 @@ def test_staff_navigation_offers_exactly_the_permitted_screens(role, site):
         f"/{site.slug}/staff/audit/": Perm.AUDIT_VIEW,
         f"/{site.slug}/staff/residents/": Perm.RESIDENTS_VIEW,
         f"/{site.slug}/staff/notices/": Perm.NOTICES_MANAGE,
+        f"/{site.slug}/staff/payments/": Perm.PAYMENTS_MANAGE,
     }
     for href, permission in links.items():
         assert (f'href="{href}"' in body) == (permission in granted), f"{role}: link {href}"

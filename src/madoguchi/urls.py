@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("madoguchi.accounts.urls")),
     path("api/v1/", api.urls),
+    path("payments/", include("madoguchi.payments.platform_urls")),
     path("<slug:municipality_slug>/staff/", include("madoguchi.staff.urls")),
     path("<slug:municipality_slug>/auth/", include("madoguchi.identity.urls")),
     *module_patterns,

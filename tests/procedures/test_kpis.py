@@ -46,7 +46,12 @@ def test_providers_are_registered_with_the_module(city_a):
     manifest = registry.get("procedures")
     with municipality_scope(city_a):
         values = [provider(city_a, fiscal_year=2026).key for provider in manifest.kpi_providers]
-    assert values == ["procedures.online_count", "procedures.online_submissions", "procedures.median_processing_days"]
+    assert values == [
+        "procedures.online_count",
+        "procedures.online_submissions",
+        "procedures.median_processing_days",
+        "procedures.cashless_share",
+    ]
 
 
 @override_settings(

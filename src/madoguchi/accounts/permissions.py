@@ -28,6 +28,7 @@ class Perm:
     RESIDENTS_VIEW = "residents.view"
     NOTICES_MANAGE = "notices.manage"
     PROCEDURES_MANAGE = "procedures.manage"
+    PAYMENTS_MANAGE = "payments.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -45,10 +46,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.RESIDENTS_VIEW,
             Perm.NOTICES_MANAGE,
             Perm.PROCEDURES_MANAGE,
+            Perm.PAYMENTS_MANAGE,
         }
     ),
-    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE}),
-    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW}),
+    Role.DEPARTMENT_STAFF: frozenset(
+        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.PAYMENTS_MANAGE}
+    ),
+    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.PAYMENTS_MANAGE}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
 }
 

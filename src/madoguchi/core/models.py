@@ -41,6 +41,7 @@ RESERVED_SLUGS = frozenset(
         "robots.txt",
         "staff",
         "auth",
+        "payments",
     }
 )
 

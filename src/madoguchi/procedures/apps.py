@@ -14,3 +14,19 @@ class ProceduresConfig(AppConfig):
         from .manifest import MANIFEST
 
         registry.register(MANIFEST)
+
+        from madoguchi.payments import purposes
+
+        from . import journey
+
+        purposes.register(
+            purposes.Purpose(
+                key=journey.PAYMENT_PURPOSE,
+                label=_("電子申請の手数料"),
+                on_paid=journey.submission_paid,
+                next_url=journey.submission_next_url,
+                reference=journey.submission_reference,
+                staff_url=journey.submission_staff_url,
+                lookup=journey.submission_lookup,
+            )
+        )

@@ -1,5 +1,6 @@
 """Demo procedures: every preset enabled and published in each demo municipality (development only), with the
-form engine's example form live on 住民票の写し等交付申請 so the online journey can be tried."""
+form engine's example form live on 住民票の写し等交付申請 so the online journey can be tried — including its fee
+(300円/通), payable by card through the built-in test gateway or at the counter."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ DEMO_PRESET_KEYS = tuple(preset.key for preset in PRESETS)
 
 
 def seed_procedures(municipality: Municipality) -> None:
+    from madoguchi.payments.demo import seed_payments
+
+    seed_payments(municipality)
     for key in DEMO_PRESET_KEYS:
         procedure = procedure_preset_enable(municipality=municipality, actor=None, key=key, request=None)
         if not procedure.is_published:

@@ -69,6 +69,13 @@ def _render_inbox(
     query = request.GET.copy()
     query.pop("page", None)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    from madoguchi.payments.selectors import payment_status_map
+
+    from .journey import PAYMENT_PURPOSE
+
+    paid = payment_status_map(municipality, PAYMENT_PURPOSE, [str(item.public_id) for item in page])
+    for item in page:
+        item.payment = paid.get(str(item.public_id))  # type: ignore[attr-defined]
     return render(
         request,
         "procedures/inbox.html",
@@ -173,8 +180,13 @@ def _detail_context(submission: Submission, **forms: Any) -> dict[str, Any]:
         if status != SubmissionStatus.CORRECTION_REQUESTED
     ]
     staff = selectors.submission_assignable_staff(submission)
+    from madoguchi.payments.selectors import payments_for_object
+
+    from .journey import PAYMENT_PURPOSE
+
     return {
         "submission": submission,
+        "payments": payments_for_object(submission.municipality, PAYMENT_PURPOSE, str(submission.public_id)),
         "sections": sections,
         "status_form": forms.get("status_form") or StatusForm(allowed=allowed),
         "correction_form": forms.get("correction_form") or CorrectionForm(answer_fields=answer_fields),

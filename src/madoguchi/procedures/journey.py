@@ -3,6 +3,11 @@
 A draft is a Submission in status 下書き, so nothing typed is lost between pages, on a validation error or after
 the back button; signed-in residents can leave and resume. Submitting is exactly-once: a second submit of the
 same draft (double click, browser retry) returns the application already made.
+
+When a fee is due the resident pays first (payments app, purpose "procedures.submission" + the draft's public
+id): 窓口払い submits at once with the payment pending; an online payment submits the draft when the payment is
+marked paid — by the return from the hosted page or by the provider's webhook, whichever comes first, exactly
+once (payment row locked, then the draft row).
 """
 
 from __future__ import annotations
@@ -13,19 +18,21 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from madoguchi.audit.services import audit_record
 from madoguchi.core.email import send_templated_email
 from madoguchi.core.errors import ServiceError
 
 from .engine.definition import FormDefinition, validate_definition
-from .engine.fees import compute_fee
+from .engine.fees import FeeQuote, compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
 from .files import attachments_prune
-from .models import FormVersion, Procedure, Submission, SubmissionStatus
+from .models import Procedure, Submission, SubmissionStatus
 from .search_text import submission_search_text
 from .selectors import live_form
 from .submissions import receipt_number_issue, record_change
@@ -104,9 +111,24 @@ def draft_start(
     return draft
 
 
+PAYMENT_PURPOSE = "procedures.submission"
+
+
 @transaction.atomic
 def draft_save(*, draft: Submission, answers: dict[str, Any]) -> Submission:
-    """Keep the answers of a page (already validated by its page form) on the draft."""
+    """Keep the answers of a page (already validated by its page form) on the draft. Changed answers make a
+    pending payment stale: it is cancelled (before the draft row is locked: payments lock before drafts) and
+    the fee is computed again on the check page."""
+    if answers != draft.answers:
+        from madoguchi.payments.services import payment_cancel_pending
+
+        payment_cancel_pending(
+            municipality=draft.municipality,
+            purpose=PAYMENT_PURPOSE,
+            object_id=str(draft.public_id),
+            reason="answers_changed",
+            request=None,
+        )
     locked = Submission.objects.select_for_update().get(pk=draft.pk)
     if locked.status != SubmissionStatus.DRAFT:
         raise ServiceError("already_submitted", _("この申請はすでに送信されています。"))
@@ -130,10 +152,100 @@ class IncompleteAnswers(ServiceError):
         self.errors = errors
 
 
+def _fee_lines(definition: FormDefinition, answers: dict[str, Any], table: dict[str, int]) -> tuple[FeeQuote, list]:
+    """The fee and its lines frozen for a payment, with the label in Japanese and English."""
+    quote = compute_fee(definition, answers, table, language="ja")
+    with override("en"):
+        english = compute_fee(definition, answers, table, language="en")
+    lines = [
+        {
+            "code": line.code,
+            "label": line.label,
+            "label_en": other.label,
+            "unit": line.unit,
+            "quantity": line.quantity,
+            "amount": line.amount,
+        }
+        for line, other in zip(quote.lines, english.lines, strict=True)
+    ]
+    return quote, lines
+
+
+def _cleaned(draft: Submission) -> tuple[FormDefinition, dict[str, Any]]:
+    definition = validate_definition(draft.form_version.definition)
+    cleaned = clean_answers(definition, draft.answers)
+    if not cleaned.is_valid:
+        raise IncompleteAnswers(cleaned.errors)
+    return definition, cleaned.answers
+
+
 @transaction.atomic
-def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submission:
+def draft_pay(*, draft: Submission, method: str, request: HttpRequest | None) -> tuple[Submission, Any]:
+    """Submit the draft, paying its fee by `method` first when one is due. Returns (submission, payment):
+    the submission is still a draft when the resident must go on to payment.redirect_url (online payment)."""
+    from madoguchi.payments.models import PaymentMethod
+    from madoguchi.payments.selectors import payment_live_for_object
+    from madoguchi.payments.services import payment_start
+
+    if draft.status != SubmissionStatus.DRAFT:
+        return draft, payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
+    definition, answers = _cleaned(draft)
+    quote, lines = _fee_lines(definition, answers, fee_table(draft.procedure))
+    if quote.total == 0:
+        return draft_submit(draft=draft, request=request), None
+    payment = payment_start(
+        municipality=draft.municipality,
+        purpose=PAYMENT_PURPOSE,
+        object_id=str(draft.public_id),
+        amount=quote.total,
+        lines=lines,
+        method=method,
+        payer=draft.applicant,
+        department=draft.department,
+        request=request,
+    )
+    if payment.money_received or payment.method == PaymentMethod.COUNTER:
+        return draft_submit(draft=draft, request=request, payment=payment), payment
+    return draft, payment
+
+
+@transaction.atomic
+def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any = None) -> Submission:
     """Validate every answer again on the server (the pages' checks cannot be bypassed), compute the fee from
-    the municipality's fee table, issue the receipt number and tell the applicant. Exactly once per draft."""
+    the municipality's fee table, issue the receipt number and tell the applicant. Exactly once per draft.
+
+    A fee that is due needs a payment: the one given (paid online, or 窓口払い pending), else the draft's paid
+    payment, else a new 窓口払い payment when the municipality takes payment at the counter (the API's path)."""
+    from madoguchi.payments.models import PaymentMethod
+    from madoguchi.payments.selectors import payment_live_for_object, payment_methods_for
+
+    if payment is None and draft.status == SubmissionStatus.DRAFT:
+        definition, answers = _cleaned(draft)
+        quote, lines = _fee_lines(definition, answers, fee_table(draft.procedure))
+        if quote.total > 0:
+            live = payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
+            if live is not None and (live.money_received or live.method == PaymentMethod.COUNTER):
+                payment = live
+            elif any(choice.method == PaymentMethod.COUNTER for choice in payment_methods_for(draft.municipality)):
+                from madoguchi.payments.services import payment_start
+
+                payment = payment_start(
+                    municipality=draft.municipality,
+                    purpose=PAYMENT_PURPOSE,
+                    object_id=str(draft.public_id),
+                    amount=quote.total,
+                    lines=lines,
+                    method=PaymentMethod.COUNTER,
+                    payer=draft.applicant,
+                    department=draft.department,
+                    request=request,
+                )
+            else:
+                raise ServiceError(
+                    "payment_required",
+                    _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"),
+                    field="method",
+                )
     locked = Submission.objects.select_for_update().select_related("procedure", "form_version").get(pk=draft.pk)
     if locked.status != SubmissionStatus.DRAFT:
         return locked  # a repeated submit (double click, retry) gets the application already made
@@ -142,6 +254,10 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
     if not cleaned.is_valid:
         raise IncompleteAnswers(cleaned.errors)
     quote = compute_fee(definition, cleaned.answers, fee_table(locked.procedure))
+    if (payment.amount if payment is not None else 0) != quote.total:
+        raise ServiceError(
+            "fee_changed", _("手数料が変わりました。内容と金額を確認して、もう一度お支払いください。"), field="method"
+        )
     locked.answers = cleaned.answers
     locked.fee_total = quote.total
     locked.status = SubmissionStatus.SUBMITTED
@@ -157,23 +273,78 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None) -> Submissio
         request=request,
         from_status=SubmissionStatus.DRAFT,
         to_status=SubmissionStatus.SUBMITTED,
-        details={"procedure": locked.procedure.slug, "fee": quote.total},
+        details={
+            "procedure": locked.procedure.slug,
+            "fee": quote.total,
+            "payment": str(payment.public_id) if payment is not None else None,
+        },
     )
     if locked.applicant is not None:
         send_templated_email(
             to=locked.applicant.email,
             template="procedures/email/submitted",
-            context={"submission": locked, "procedure": locked.procedure},
+            context={"submission": locked, "procedure": locked.procedure, "payment": payment},
             language=locked.applicant.preferred_language,
         )
     return locked
 
 
-def form_version_publish_example(*, procedure: Procedure, definition: dict[str, Any]) -> FormVersion:
-    """Kept for branches written before the form builder: the builder's real publish service."""
-    from .builder import form_definition_publish
+# --- The payments purpose "procedures.submission" (registered in apps.py) ---------------------------------------
 
-    return form_definition_publish(procedure=procedure, actor=None, definition=definition, request=None)
+
+def _submission_of(payment: Any) -> Submission | None:
+    return (
+        Submission.objects.select_related("procedure", "form_version")
+        .filter(municipality=payment.municipality, public_id=payment.object_id)
+        .first()
+    )
+
+
+def submission_paid(payment: Any, request: HttpRequest | None) -> None:
+    """Money received for a draft's fee: submit it (no-op when it was submitted already, e.g. 窓口払い)."""
+    submission = _submission_of(payment)
+    if submission is None:
+        raise ServiceError("not_found", _("見つかりません。"), status=404)
+    if submission.status == SubmissionStatus.DRAFT:
+        draft_submit(draft=submission, request=request, payment=payment)
+
+
+def submission_next_url(payment: Any, outcome: str) -> str:
+    submission = _submission_of(payment)
+    if submission is None:
+        return reverse("core:municipality_home", kwargs={"municipality_slug": payment.municipality.slug})
+    kwargs = {
+        "municipality_slug": payment.municipality.slug,
+        "procedure_slug": submission.procedure.slug,
+        "draft_id": submission.public_id,
+    }
+    name = "procedures:apply_check" if submission.status == SubmissionStatus.DRAFT else "procedures:apply_done"
+    return reverse(name, kwargs=kwargs)
+
+
+def submission_reference(payment: Any) -> str:
+    submission = _submission_of(payment)
+    return submission.receipt_number if submission is not None else ""
+
+
+def submission_lookup(municipality: Any, query: str) -> list[str]:
+    """The application with this 受付番号 (counter staff search payments by it)."""
+    return [
+        str(public_id)
+        for public_id in Submission.objects.filter(
+            municipality=municipality, receipt_number__iexact=query.strip()
+        ).values_list("public_id", flat=True)[:5]
+    ]
+
+
+def submission_staff_url(payment: Any) -> str:
+    submission = _submission_of(payment)
+    if submission is None or not submission.receipt_number:
+        return ""
+    return reverse(
+        "procedures_staff:submission",
+        kwargs={"municipality_slug": payment.municipality.slug, "submission_id": submission.public_id},
+    )
 
 
 @transaction.atomic

@@ -191,22 +191,46 @@ def apply_page(request: HttpRequest, procedure_slug: str, draft_id: str, page_id
 @module_required
 @rate_limit("application")
 def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> HttpResponse:
+    from madoguchi.payments.forms import PaymentMethodForm
+    from madoguchi.payments.selectors import payment_live_for_object, payment_methods_for
+
     municipality = request.municipality  # type: ignore[attr-defined]
     procedure = selectors.procedure_get_published(municipality, procedure_slug)
     draft = _draft_for(request, procedure, draft_id)
     if draft.status != SubmissionStatus.DRAFT:
         return redirect(_urls(procedure, draft)["done"])
     definition = journey.definition_of(draft)
+    quote = compute_fee(definition, draft.answers, journey.fee_table(procedure), language=get_language())
+    methods = payment_methods_for(municipality) if quote.total else []
+    live = payment_live_for_object(municipality, journey.PAYMENT_PURPOSE, str(draft.public_id)) if quote.total else None
+    # One method: nothing to choose (the page says how the fee is paid); several: the resident picks one.
+    method_form = PaymentMethodForm(
+        request.POST if request.method == "POST" and len(methods) > 1 and not (live and live.money_received) else None,
+        methods=methods,
+        initial={"method": live.method if live is not None else None},
+    )
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            submitted = journey.draft_submit(draft=draft, request=request)
-        except journey.IncompleteAnswers as incomplete:
-            errors = incomplete.errors
-        else:
-            return redirect(_urls(procedure, submitted)["done"])
+        method = methods[0].method if len(methods) == 1 else None
+        if live is not None and live.money_received:
+            method = live.method  # paid already (its submission had failed): just submit
+        elif len(methods) > 1 and method_form.is_valid():
+            method = method_form.cleaned_data["method"]
+        if method is not None or not quote.total:
+            try:
+                submitted, payment = journey.draft_pay(draft=draft, method=method or "", request=request)
+            except journey.IncompleteAnswers as incomplete:
+                errors = incomplete.errors
+            except ServiceError as error:
+                method_form.add_error("method" if len(methods) > 1 else None, str(error.message))
+            else:
+                if submitted.status == SubmissionStatus.DRAFT and payment is not None and payment.redirect_url:
+                    if payment.redirect_url.startswith("/"):
+                        return redirect(payment.redirect_url)
+                    # Another origin: a link, not a redirect after POST, which CSP form-action 'self' blocks.
+                    return render(request, "payments/continue.html", {"payment": payment, "procedure": procedure})
+                return redirect(_urls(procedure, submitted)["done"])
     sections = summarise(definition, draft.answers, language=get_language())
-    quote = compute_fee(definition, draft.answers, journey.fee_table(procedure), language=get_language())
     incomplete_pages = sorted(
         {
             section.page_id
@@ -228,8 +252,11 @@ def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> Htt
             "quote": quote,
             "errors": errors,
             "incomplete_pages": incomplete_pages,
+            "methods": methods,
+            "method_form": method_form,
+            "live_payment": live,
         },
-        status=400 if errors else 200,
+        status=400 if errors or method_form.errors else 200,
     )
 
 
@@ -238,9 +265,16 @@ def apply_check(request: HttpRequest, procedure_slug: str, draft_id: str) -> Htt
 @municipality_view
 @module_required
 def apply_done(request: HttpRequest, procedure_slug: str, draft_id: str) -> HttpResponse:
+    from madoguchi.payments.selectors import payment_live_for_object
+
     municipality = request.municipality  # type: ignore[attr-defined]
     procedure = selectors.procedure_get_published(municipality, procedure_slug)
     submission = _draft_for(request, procedure, draft_id)
     if submission.status == SubmissionStatus.DRAFT:
         return redirect(_urls(procedure, submission)["check"])
-    return render(request, "procedures/apply_done.html", {"procedure": procedure, "submission": submission})
+    payment = payment_live_for_object(municipality, journey.PAYMENT_PURPOSE, str(submission.public_id))
+    return render(
+        request,
+        "procedures/apply_done.html",
+        {"procedure": procedure, "submission": submission, "payment": payment},
+    )

@@ -1,5 +1,6 @@
 """KPI metric providers (registered in the manifest) for the plans' indicators, computed from live data:
-電子申請の手続き業務数 (procedures online), オンライン申請数 per 年度, and processing time per procedure."""
+電子申請の手続き業務数 (procedures online), オンライン申請数 per 年度, processing time per procedure, and the
+cashless payment share (キャッシュレス決済の割合) of fees."""
 
 from __future__ import annotations
 
@@ -73,4 +74,19 @@ def median_processing_days(municipality: Municipality, *, fiscal_year: int) -> M
     return Metric("procedures.median_processing_days", _("処理日数（中央値）"), value, "日")
 
 
-PROVIDERS = (procedures_online, online_submissions, median_processing_days)
+def cashless_share(municipality: Municipality, *, fiscal_year: int) -> Metric:
+    """Share (%) of application fees paid in the 年度 that were paid online rather than at the counter
+    (キャッシュレス決済の割合; refunded payments count: they were paid). None when no fee was paid."""
+    from madoguchi.payments.models import PaymentMethod
+    from madoguchi.payments.selectors import paid_counts_by_method
+
+    from .journey import PAYMENT_PURPOSE
+
+    start, end = _fiscal_year_bounds(fiscal_year)
+    counts = paid_counts_by_method(municipality, purpose_prefix=PAYMENT_PURPOSE, start=start, end=end)
+    total = sum(counts.values())
+    value = round(100 * counts.get(PaymentMethod.CARD, 0) / total, 1) if total else None
+    return Metric("procedures.cashless_share", _("キャッシュレス決済の割合"), value, "%")
+
+
+PROVIDERS = (procedures_online, online_submissions, median_processing_days, cashless_share)

@@ -31,7 +31,9 @@ def _kpi_providers() -> tuple[Callable[..., Any], ...]:
         provider.__name__ = name
         return provider
 
-    return tuple(lazy(name) for name in ("procedures_online", "online_submissions", "median_processing_days"))
+    return tuple(
+        lazy(name) for name in ("procedures_online", "online_submissions", "median_processing_days", "cashless_share")
+    )
 
 
 MANIFEST = ModuleManifest(

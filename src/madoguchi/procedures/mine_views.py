@@ -69,11 +69,16 @@ def _render_detail(
         for section in sections
         if any(row.field_id in submission.correction_fields for row in section.rows)
     ]
+    from madoguchi.payments.selectors import payments_for_object
+
+    from .journey import PAYMENT_PURPOSE
+
     return render(
         request,
         "procedures/mine_detail.html",
         {
             "submission": submission,
+            "payments": payments_for_object(request.municipality, PAYMENT_PURPOSE, str(submission.public_id)),  # type: ignore[attr-defined]
             "sections": sections,
             "correction_pages": correction_pages,
             "can_withdraw": submission.status in WITHDRAWABLE,

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "madoguchi.staff",
     "madoguchi.notices",
     "madoguchi.procedures",
+    "madoguchi.payments",
     "madoguchi.demo",
 ]
 
@@ -317,6 +318,9 @@ IDEMPOTENCY_KEY_TTL_HOURS = 48
 TASK_RESULT_RETENTION_DAYS = 7
 API_PAGE_SIZE_MAX = 100
 DEMO_DATA_ALLOWED = not IS_PRODUCTION
+# The built-in test payment gateway (/payments/test-gateway/): on in development and tests, off in production
+# unless forced (and then `check --deploy` warns).
+PAYMENTS_TEST_GATEWAY_ENABLED = env_bool("PAYMENTS_TEST_GATEWAY", not IS_PRODUCTION)
 
 LOGGING = {
     "version": 1,
