@@ -304,3 +304,24 @@ def test_pending_online_payments_expire_and_counter_payments_do_not(juminhyo_a, 
     with scopes_disabled():
         statuses = sorted(Payment.objects.filter(object_id=card.object_id).values_list("status", flat=True))
     assert statuses == [PaymentStatus.EXPIRED, PaymentStatus.PAID]
+
+
+def test_the_daily_maintenance_expires_abandoned_checkouts(juminhyo_a, city_a, held_webhooks, settings):
+    import datetime
+
+    from madoguchi.core.maintenance import daily_maintenance
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    card_client, _resident = resident_client("expire-daily@example.jp")
+    check_url = walk_to_check(card_client)
+    choose_card(card_client, check_url)
+    with scopes_disabled():
+        card = Payment.objects.get(object_id=draft_id_of(check_url))
+    daily_maintenance.call()
+    card.refresh_from_db()
+    assert card.status == PaymentStatus.PENDING  # not yet PAYMENTS_PENDING_EXPIRY_HOURS old
+    with scopes_disabled():
+        Payment.objects.filter(pk=card.pk).update(created_at=card.created_at - datetime.timedelta(hours=25))
+    daily_maintenance.call()
+    card.refresh_from_db()
+    assert card.status == PaymentStatus.EXPIRED

@@ -24,4 +24,5 @@ MANIFEST = ModuleManifest(
         SettingSpec("counter", _("窓口払いを受け付ける"), bool, True),
     ),
     enabled_by_default=True,
+    maintenance_tasks=("madoguchi.payments.tasks.expire_pending_payments",),
 )

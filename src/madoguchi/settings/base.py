@@ -194,6 +194,10 @@ LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "50"
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
 # Public write endpoints: at most COUNT requests per client address per SECONDS (core.ratelimit).
+# Online payments still pending after this many hours are expired by the daily maintenance (the resident left the
+# provider's page); 窓口払い never expires.
+PAYMENTS_PENDING_EXPIRY_HOURS = max(1, int(os.environ.get("PAYMENTS_PENDING_EXPIRY_HOURS", "24")))
+
 # Drafts of online applications nobody came back to are deleted after this many days (the applicant is told
 # PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS before, by e-mail). Personal data is not kept longer than needed.
 PROCEDURE_DRAFT_RETENTION_DAYS = max(14, int(os.environ.get("PROCEDURE_DRAFT_RETENTION_DAYS", "30")))
