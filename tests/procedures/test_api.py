@@ -74,8 +74,10 @@ def test_an_application_through_the_api(online):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "submitted" and body["fee_total"] == 900 and body["receipt_number"]
+    # Through the API the fee is paid at the counter (no hosted page to send a program to).
+    assert body["payment"] == {"status": "pending", "method": "counter", "amount": 900, "receipt_number": ""}
     status = client.get(f"/api/v1/municipalities/city-a/submissions/{body['id']}").json()
-    assert status["receipt_number"] == body["receipt_number"]
+    assert status["receipt_number"] == body["receipt_number"] and status["payment"]["status"] == "pending"
 
 
 def test_the_api_cannot_bypass_validation(online):

@@ -74,6 +74,13 @@ class SubmissionIn(Schema):
     answers: dict[str, Any] = Field(description="Answers keyed by field id, as in docs/form-definition.md")
 
 
+class PaymentOut(Schema):
+    status: str = Field(description="pending, paid, partially_refunded, refunded, failed, cancelled or expired")
+    method: str = Field(description="counter (窓口払い) or card")
+    amount: int = Field(description="Yen")
+    receipt_number: str = Field(description="領収番号, once paid")
+
+
 class SubmissionOut(Schema):
     id: str
     receipt_number: str
@@ -81,6 +88,7 @@ class SubmissionOut(Schema):
     status: str
     fee_total: int
     submitted_at: datetime.datetime | None
+    payment: PaymentOut | None = Field(None, description="The fee's payment, when a fee is due")
 
 
 class ErrorDetail(Schema):
@@ -112,6 +120,20 @@ def _procedure_out(procedure: Procedure, online_ids: set[int]) -> dict[str, Any]
 
 
 def _submission_out(submission: Submission) -> dict[str, Any]:
+    payment = None
+    if submission.fee_total:  # no fee, no payment: spare the query
+        from madoguchi.payments.selectors import payment_live_for_object
+
+        from .journey import PAYMENT_PURPOSE
+
+        live = payment_live_for_object(submission.municipality, PAYMENT_PURPOSE, str(submission.public_id))
+        if live is not None:
+            payment = {
+                "status": live.status,
+                "method": live.method,
+                "amount": live.amount,
+                "receipt_number": live.receipt_number,
+            }
     return {
         "id": str(submission.public_id),
         "receipt_number": submission.receipt_number,
@@ -119,6 +141,7 @@ def _submission_out(submission: Submission) -> dict[str, Any]:
         "status": submission.status,
         "fee_total": submission.fee_total,
         "submitted_at": submission.submitted_at,
+        "payment": payment,
     }
 
 
