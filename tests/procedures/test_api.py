@@ -122,3 +122,34 @@ def test_other_peoples_and_municipalities_applications_are_404(online, city_b):
     enable_module(city_b, "procedures")
     assert owner.get(f"/api/v1/municipalities/city-b/submissions/{created['id']}").status_code == 404
     assert owner.get("/api/v1/municipalities/city-b/procedures/juminhyo").status_code == 404
+
+
+def test_application_posts_are_rate_limited_per_account_with_retry_after(online, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_application": (2, 600)}
+    client = Client()
+    client.force_login(make_user())
+    assert _post(client, ANSWERS).status_code == 201
+    assert _post(client, ANSWERS).status_code == 201
+    refused = _post(client, ANSWERS)
+    assert refused.status_code == 429 and refused["Retry-After"] == "600"
+    assert refused.json()["error"]["code"] == "rate_limited"
+    with scopes_disabled():
+        assert Submission.objects.exclude(status="draft").count() == 2  # nothing written over the limit
+
+
+def test_rate_limits_can_be_tuned_from_the_environment(monkeypatch):
+    import importlib
+
+    import madoguchi.settings.base as base
+
+    monkeypatch.setenv("MADOGUCHI_RATE_LIMITS", '{"api_application": [500, 60]}')
+    try:
+        assert importlib.reload(base).RATE_LIMITS["api_application"] == (500, 60)
+        monkeypatch.setenv("MADOGUCHI_RATE_LIMITS", '{"no_such_bucket": [1, 1]}')
+        from django.core.exceptions import ImproperlyConfigured
+
+        with pytest.raises(ImproperlyConfigured):
+            importlib.reload(base)
+    finally:
+        monkeypatch.delenv("MADOGUCHI_RATE_LIMITS")
+        importlib.reload(base)

@@ -17,6 +17,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
+class RateLimited(Exception):
+    """Raised by API code over a limit; the API answers 429 in the error shape with Retry-After."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"rate limited, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def api_rate_limit(request: HttpRequest, bucket: str) -> None:
+    """Count one API write per client address and, when signed in, per account (an office behind one address
+    is not stopped by one busy colleague's limit alone, and one account cannot spread over many addresses)."""
+    from madoguchi.audit.services import client_ip
+
+    limit, window = settings.RATE_LIMITS[bucket]
+    keys = [f"ip:{client_ip(request) or 'unknown'}"]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        keys.append(f"user:{user.pk}")
+    for key in keys:
+        if not hit(bucket, key, limit=limit, window_seconds=window):
+            raise RateLimited(window)
+
+
 def hit(bucket: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one use; True while the caller is within the limit."""
     cache_key = f"madoguchi:rate:{bucket}:{key}"

@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from madoguchi.core.api import CleanText, PageParams, api_municipality
 from madoguchi.core.errors import ServiceError, error_body
 from madoguchi.core.idempotency import run_idempotent
+from madoguchi.core.ratelimit import api_rate_limit
 from madoguchi.core.selectors import module_is_enabled
 
 from . import files, journey, selectors
@@ -311,6 +312,7 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
             raise Http404
         procedure = selectors.procedure_get_published_for_applying(municipality, procedure_slug)
         user = request.auth  # type: ignore[attr-defined]
+        api_rate_limit(request, "api_application")  # before reading files: a flood costs no image decoding
         if procedure.identity_level == IdentityLevel.MY_NUMBER_CARD:
             from madoguchi.identity.selectors import session_identity_assurance
 

@@ -209,7 +209,13 @@ RATE_LIMITS = {
     "verification_email": (10, 60 * 60),
     "identity_start": (30, 10 * 60),
     "application": (60, 10 * 60),
+    "api_application": (120, 10 * 60),
 }
+# A deployment may tune any limit: MADOGUCHI_RATE_LIMITS='{"api_application": [600, 600]}' (count, seconds).
+for _bucket, (_count, _seconds) in json.loads(os.environ.get("MADOGUCHI_RATE_LIMITS") or "{}").items():
+    if _bucket not in RATE_LIMITS or int(_count) < 1 or int(_seconds) < 1:
+        raise ImproperlyConfigured(f"MADOGUCHI_RATE_LIMITS: unknown bucket or bad limit for {_bucket!r}")
+    RATE_LIMITS[_bucket] = (int(_count), int(_seconds))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
