@@ -38,7 +38,9 @@ ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.is
 # What an API token (core.models.ApiToken) may be given: a permission with read or read-write access. A module
 # whose staff API accepts tokens adds its permission here; the token screen offers exactly these.
 API_TOKEN_PERMISSIONS: tuple[tuple[str, Promise], ...] = ((Perm.PROCEDURES_MANAGE, _("電子申請の受付・審査")),)
-API_TOKEN_SCOPES = frozenset(f"{permission}:{access}" for permission, _label in API_TOKEN_PERMISSIONS for access in ("read", "write"))
+API_TOKEN_SCOPES = frozenset(
+    f"{permission}:{access}" for permission, _label in API_TOKEN_PERMISSIONS for access in ("read", "write")
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MUNICIPALITY_ADMIN: frozenset(

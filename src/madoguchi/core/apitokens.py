@@ -26,7 +26,7 @@ from .api import StaffSessionAuth, api_municipality
 from .errors import ServiceError
 from .models import ApiToken, Municipality
 
-TOKEN_PREFIX = "mdg_"
+TOKEN_PREFIX = "mdg_"  # noqa: S105 (a marker that this is a Madoguchi token, not a secret)
 VISIBLE_PREFIX_LENGTH = 12  # "mdg_" and 8 random characters: enough to recognise, far too little to guess
 READ = "read"
 WRITE = "write"

@@ -215,9 +215,7 @@ def api_token_create(
     if expires_at is not None and expires_at <= now:
         raise ServiceError("expiry_past", _("有効期限は今日以降の日付にしてください。"), field="expires_at")
     if ApiToken.objects.filter(municipality=municipality, name=name, revoked_at__isnull=True).exists():
-        raise ServiceError(
-            "duplicate", _("同じ名前の有効なトークンがあります。別の名前にしてください。"), field="name"
-        )
+        raise ServiceError("duplicate", _("同じ名前の有効なトークンがあります。別の名前にしてください。"), field="name")
     secret, prefix, digest = token_generate()
     token = ApiToken(
         municipality=municipality,

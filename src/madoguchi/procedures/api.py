@@ -24,6 +24,7 @@ from .manifest import KEY
 from .models import IdentityLevel, Procedure, Submission
 
 router = Router(tags=["procedures"])
+router.add_router("", "madoguchi.procedures.staff_api.router")  # staff inbox, processing and export
 
 
 class FeeOut(Schema):
