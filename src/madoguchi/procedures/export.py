@@ -188,10 +188,26 @@ def _buffered(pieces: Iterable[str]) -> Iterator[str]:
         yield "".join(buffer)
 
 
+EXPORT_FIELDS = (
+    "receipt_number",
+    "status",
+    "submitted_at",
+    "completed_at",
+    "fee_total",
+    "answers",
+    "applicant__email",
+    "assignee__email",
+)
+
+
 def _ordered(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
+    # Only what a row needs: the inbox's other joins (procedure, department, whole user rows) would multiply
+    # the memory of every fetched chunk.
     return (
         submissions.filter(submitted_at__isnull=False)
+        .select_related(None)
         .select_related("applicant", "assignee")
+        .only(*EXPORT_FIELDS)
         .order_by("submitted_at", "pk")
     )
 

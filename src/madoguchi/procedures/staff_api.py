@@ -8,8 +8,6 @@ municipality's ids are 404. Every write goes through procedures/submissions.py a
 Idempotency-Key; every read of applications is in the audit log.
 """
 
-from __future__ import annotations
-
 import datetime
 from typing import Any, Literal
 
@@ -38,8 +36,8 @@ from .models import STAFF_TRANSITIONS, Procedure, Submission, SubmissionStatus
 
 router = Router(tags=["procedures (staff)"])
 
-StatusValue = Literal[
-    "submitted", "accepted", "in_review", "correction_requested", "completed", "rejected", "withdrawn"
+StatusFilter = Literal[
+    "", "submitted", "accepted", "in_review", "correction_requested", "completed", "rejected", "withdrawn"
 ]
 TargetStatus = Literal["accepted", "in_review", "completed", "rejected"]
 
@@ -71,7 +69,7 @@ class InboxFilters(DateRange):
     limit: int = Field(20, ge=1, le=settings.API_PAGE_SIZE_MAX, description="Items per page (max 100).")
     offset: int = Field(0, ge=0, le=1_000_000)
     procedure: str = Field("", max_length=60, description="Procedure slug")
-    status: StatusValue | Literal[""] = ""
+    status: StatusFilter = Field("", description="Empty for every status except drafts")
     assignee: Literal["", "me", "none"] = Field("", description='"me" (session only), "none" or empty for all')
     q: CleanText = Field("", max_length=100, description="Receipt number (exact) or part of the applicant's e-mail")
 
