@@ -522,10 +522,10 @@ def test_streamed_export_uses_constant_queries_and_bounded_memory(city_a, juminh
     most two fetched chunks are alive at a time (chunks of 500 here, so both sizes span several)."""
     import tracemalloc
 
-    from madoguchi.procedures import export
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.procedures import export
 
     first = application(juminhyo_a)
     applicant = make_user()

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from madoguchi.accounts.permissions import Perm
 from madoguchi.audit.services import audit_personal_data_viewed, audit_record
@@ -342,7 +342,7 @@ def application_detail(request: HttpRequest, slug: str, application_id: str) -> 
 # --- Writes (idempotent with Idempotency-Key) ----------------------------------------------------------------
 
 
-def _write(request: HttpRequest, slug: str, application_id: str, action: str, change: Any) -> tuple[int, Any]:
+def _write(request: HttpRequest, slug: str, application_id: str, action: str, change: Any) -> Status:
     """Run one processing action on an application once per Idempotency-Key, answering with the application."""
     with staff_api_access(request, slug, permission=Perm.PROCEDURES_MANAGE, write=True) as municipality:
         _module(municipality)
@@ -354,9 +354,10 @@ def _write(request: HttpRequest, slug: str, application_id: str, action: str, ch
             fresh = selectors.submission_inbox(municipality, actor).get(pk=submission.pk)
             return 200, _application_out(fresh)
 
-        return run_idempotent(
+        status, body = run_idempotent(
             request, scope=f"{actor_key(actor)}:submission_{action}:{submission.pk}", operation=operation
         )
+        return Status(status, body)
 
 
 @router.post(
@@ -365,7 +366,7 @@ def _write(request: HttpRequest, slug: str, application_id: str, action: str, ch
     auth=STAFF_API_AUTH,
     summary="Change the status (受付 / 審査中 / 完了 / 却下; a reason is required to reject)",
 )
-def application_status(request: HttpRequest, slug: str, application_id: str, payload: StatusIn) -> tuple[int, Any]:
+def application_status(request: HttpRequest, slug: str, application_id: str, payload: StatusIn) -> Status:
     def change(submission: Submission, actor: Any) -> None:
         submissions.submission_change_status(
             submission=submission, actor=actor, to_status=payload.status, text=payload.text, request=request
@@ -380,9 +381,7 @@ def application_status(request: HttpRequest, slug: str, application_id: str, pay
     auth=STAFF_API_AUTH,
     summary="Request a correction (補正依頼) of the named answers",
 )
-def application_correction(
-    request: HttpRequest, slug: str, application_id: str, payload: CorrectionIn
-) -> tuple[int, Any]:
+def application_correction(request: HttpRequest, slug: str, application_id: str, payload: CorrectionIn) -> Status:
     def change(submission: Submission, actor: Any) -> None:
         submissions.submission_request_correction(
             submission=submission, actor=actor, fields=payload.fields, message=payload.message, request=request
@@ -397,7 +396,7 @@ def application_correction(
     auth=STAFF_API_AUTH,
     summary="Add an internal note (never shown to the applicant)",
 )
-def application_note(request: HttpRequest, slug: str, application_id: str, payload: TextIn) -> tuple[int, Any]:
+def application_note(request: HttpRequest, slug: str, application_id: str, payload: TextIn) -> Status:
     def change(submission: Submission, actor: Any) -> None:
         submissions.submission_add_note(submission=submission, actor=actor, text=payload.text, request=request)
 
@@ -410,7 +409,7 @@ def application_note(request: HttpRequest, slug: str, application_id: str, paylo
     auth=STAFF_API_AUTH,
     summary="Send a message to the applicant (by e-mail and on their status page)",
 )
-def application_message(request: HttpRequest, slug: str, application_id: str, payload: TextIn) -> tuple[int, Any]:
+def application_message(request: HttpRequest, slug: str, application_id: str, payload: TextIn) -> Status:
     def change(submission: Submission, actor: Any) -> None:
         submissions.submission_message_applicant(submission=submission, actor=actor, text=payload.text, request=request)
 
@@ -423,7 +422,7 @@ def application_message(request: HttpRequest, slug: str, application_id: str, pa
     auth=STAFF_API_AUTH,
     summary="Give the application to a staff member (assignable_staff of the detail) or to nobody",
 )
-def application_assign(request: HttpRequest, slug: str, application_id: str, payload: AssignIn) -> tuple[int, Any]:
+def application_assign(request: HttpRequest, slug: str, application_id: str, payload: AssignIn) -> Status:
     def change(submission: Submission, actor: Any) -> None:
         assignee = None
         if payload.assignee:

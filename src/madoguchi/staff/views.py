@@ -362,7 +362,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         scopes = []
         for scope in token.scopes:
             permission, _sep, level = scope.partition(":")
-            scopes.append(f"{labels.get(permission, permission)}（{access.get(level, level)}）")
+            scopes.append(
+                _("%(permission)s（%(access)s）")
+                % {"permission": labels.get(permission, permission), "access": access.get(level, level)}
+            )
         rows.append({"token": token, "state": state, "active": state == _("有効"), "scopes": scopes})
     return render(request, "staff/api_tokens.html", {"rows": rows})
 
