@@ -51,10 +51,6 @@ class Column:
     field_type: str = ""
 
 
-def _local_iso(value: datetime.datetime | None) -> str | None:
-    return timezone.localtime(value).isoformat() if value else None
-
-
 # The standard columns, in their default order (the first five are those of the first CSV export).
 STANDARD_COLUMNS: tuple[Column, ...] = (
     Column("receipt_number", _("受付番号")),
@@ -68,22 +64,23 @@ STANDARD_COLUMNS: tuple[Column, ...] = (
 STANDARD_KEYS = frozenset(column.key for column in STANDARD_COLUMNS)
 
 
-def _standard_value(submission: Submission, key: str) -> Any:
-    if key == "receipt_number":
-        return submission.receipt_number
-    if key == "status":
-        return submission.status
-    if key == "submitted_at":
-        return _local_iso(submission.submitted_at)
-    if key == "applicant_email":
-        return submission.applicant.email if submission.applicant else None
-    if key == "fee_total":
-        return submission.fee_total
-    if key == "assignee":
-        return submission.assignee.email if submission.assignee else None
-    if key == "completed_at":
-        return _local_iso(submission.completed_at)
-    return None
+def _local_iso_in(tz: Any) -> Any:
+    return lambda value: value.astimezone(tz).isoformat() if value else None
+
+
+def _standard_getter(key: str, tz: Any) -> Any:
+    """How to read one standard column from a row (chosen once per export, not once per cell)."""
+    iso = _local_iso_in(tz)
+    getters: dict[str, Any] = {
+        "receipt_number": lambda s: s.receipt_number,
+        "status": lambda s: s.status,
+        "submitted_at": lambda s: iso(s.submitted_at),
+        "applicant_email": lambda s: s.applicant.email if s.applicant_id else None,
+        "fee_total": lambda s: s.fee_total,
+        "assignee": lambda s: s.assignee.email if s.assignee_id else None,
+        "completed_at": lambda s: iso(s.completed_at),
+    }
+    return getters.get(key, lambda s: None)
 
 
 def _columns_of(field: FieldDef, language: str) -> list[Column]:
@@ -92,7 +89,13 @@ def _columns_of(field: FieldDef, language: str) -> list[Column]:
     if field.type in ("name", "address"):
         parts = NAME_PARTS if field.type == "name" else ADDRESS_PARTS
         return [
-            Column(f"{field.id}.{part}", f"{label}（{PART_LABELS[part]}）", field.id, part, field.type)
+            Column(
+                f"{field.id}.{part}",
+                _("%(field)s（%(part)s）") % {"field": label, "part": PART_LABELS[part]},
+                field.id,
+                part,
+                field.type,
+            )
             for part in parts
         ]
     if field.type == "consent":
@@ -138,25 +141,43 @@ def chosen_columns(procedure: Procedure, versions: Iterable[FormVersion]) -> lis
     return columns
 
 
-def _answer_value(answers: dict[str, Any], column: Column) -> Any:
-    """One answer with its JSON type kept (None when unanswered)."""
-    value = answers.get(column.field_id or "")
-    if column.part is not None:
-        part = value.get(column.part) if isinstance(value, dict) else None
-        return part if part not in ("", None) else None
-    if value in ("", None, [], {}):
-        return None
-    if column.field_type == "file" and isinstance(value, dict):
-        return {key: value[key] for key in ("name", "size", "content_type") if key in value}
-    return value
+def _answer_getter(column: Column) -> Any:
+    """How to read one answer column with its JSON type kept (None when unanswered)."""
+    field_id, part = column.field_id or "", column.part
+
+    if part is not None:
+
+        def get_part(answers: dict[str, Any]) -> Any:
+            value = answers.get(field_id)
+            found = value.get(part) if isinstance(value, dict) else None
+            return found if found not in ("", None) else None
+
+        return get_part
+    is_file = column.field_type == "file"
+
+    def get(answers: dict[str, Any]) -> Any:
+        value = answers.get(field_id)
+        if value is None or value == "" or value == [] or value == {}:
+            return None
+        if is_file and isinstance(value, dict):
+            return {key: value[key] for key in ("name", "size", "content_type") if key in value}
+        return value
+
+    return get
 
 
-def row_values(submission: Submission, columns: list[Column]) -> list[Any]:
-    answers = submission.answers if isinstance(submission.answers, dict) else {}
-    return [
-        _standard_value(submission, column.key) if column.field_id is None else _answer_value(answers, column)
-        for column in columns
+def row_reader(columns: list[Column]) -> Any:
+    """A function giving one application's values for these columns, in order."""
+    tz = timezone.get_current_timezone()
+    getters = [
+        (True, _standard_getter(c.key, tz)) if c.field_id is None else (False, _answer_getter(c)) for c in columns
     ]
+
+    def read(submission: Submission) -> list[Any]:
+        answers = submission.answers if isinstance(submission.answers, dict) else {}
+        return [get(submission) if standard else get(answers) for standard, get in getters]
+
+    return read
 
 
 def _csv_cell(value: Any) -> Any:
@@ -221,8 +242,9 @@ def export_columns_for(procedure: Procedure) -> list[Column]:
 def csv_rows(submissions: QuerySet[Submission], municipality: Municipality, procedure: Procedure) -> Iterator[str]:
     with municipality_scope(municipality):
         columns = export_columns_for(procedure)
+        read = row_reader(columns)
         rows = (
-            [_csv_cell(value) for value in row_values(submission, columns)]
+            [_csv_cell(value) for value in read(submission)]
             for submission in _ordered(submissions).iterator(chunk_size=CHUNK_SIZE)
         )
         yield from _buffered(stream_csv([column.key for column in columns], rows))
@@ -232,19 +254,22 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def json_object(submission: Submission, columns: list[Column]) -> dict[str, Any]:
-    return dict(zip((column.key for column in columns), row_values(submission, columns), strict=True))
+def json_objects(columns: list[Column]) -> Any:
+    """A function giving one application as a JSON object: keys as the columns, values typed."""
+    keys = [column.key for column in columns]
+    read = row_reader(columns)
+    return lambda submission: dict(zip(keys, read(submission), strict=True))
 
 
 def json_rows(submissions: QuerySet[Submission], municipality: Municipality, procedure: Procedure) -> Iterator[str]:
     with municipality_scope(municipality):
-        columns = export_columns_for(procedure)
+        as_object = json_objects(export_columns_for(procedure))
 
         def pieces() -> Iterator[str]:
             yield "["
             separator = "\n"
             for submission in _ordered(submissions).iterator(chunk_size=CHUNK_SIZE):
-                yield separator + _json_dumps(json_object(submission, columns))
+                yield separator + _json_dumps(as_object(submission))
                 separator = ",\n"
             yield "\n]\n"
 

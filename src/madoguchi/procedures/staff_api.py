@@ -30,7 +30,7 @@ from madoguchi.core.selectors import module_is_enabled
 from . import selectors, submissions
 from .engine.definition import DefinitionError, validate_definition
 from .engine.summary import SummaryRow, summarise
-from .export import PAGE_SIZE_MAX, export_columns_for, export_page, export_response, json_object
+from .export import PAGE_SIZE_MAX, export_columns_for, export_page, export_response, json_objects
 from .manifest import KEY
 from .models import STAFF_TRANSITIONS, Procedure, Submission, SubmissionStatus
 
@@ -490,6 +490,7 @@ def application_export_page(
         items = selectors.submission_inbox(municipality, actor, procedure=procedure, date_from=start, date_to=end)
         rows, next_cursor = export_page(items, procedure, cursor=params.cursor, limit=params.limit)
         columns = export_columns_for(procedure)
+        as_object = json_objects(columns)
         audit_record(
             action="submission.exported",
             actor=actor,
@@ -501,6 +502,6 @@ def application_export_page(
         )
         return {
             "columns": [column.key for column in columns],
-            "items": [json_object(row, columns) for row in rows],
+            "items": [as_object(row) for row in rows],
             "next_cursor": next_cursor,
         }
