@@ -93,7 +93,6 @@ def download(fmt, traced):
 
 results = {"rows": rows, "seed_seconds": round(created, 1), "formats": {}}
 for fmt in ("csv", "json"):
-    download(fmt, False)  # warm-up: caches, query plans
     elapsed, size, lines, _peak = download(fmt, False)
     _e, _s, _l, peak = download(fmt, True)
     expected = rows + 1 if fmt == "csv" else rows + 2

@@ -12,7 +12,7 @@ import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
@@ -456,7 +456,7 @@ def application_assign(request: HttpRequest, slug: str, application_id: str, pay
 )
 def application_export(
     request: HttpRequest, slug: str, procedure_slug: str, params: Query[ExportParams]
-) -> HttpResponse:
+) -> StreamingHttpResponse:
     with staff_api_access(request, slug, permission=Perm.PROCEDURES_MANAGE, write=False) as municipality:
         _module(municipality)
         actor = request.auth  # type: ignore[attr-defined]

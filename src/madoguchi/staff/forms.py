@@ -156,7 +156,7 @@ class ApiTokenForm(forms.Form):
         for permission, label in API_TOKEN_PERMISSIONS:
             key = "scope__" + permission.replace(".", "_")
             self.fields[key] = forms.ChoiceField(
-                label=label,
+                label=str(label),
                 choices=[
                     ("", _("なし")),
                     ("read", _("読み取りのみ（一覧・詳細・書き出し）")),
