@@ -20,7 +20,8 @@ from django_scopes import scopes_disabled
 
 from madoguchi.accounts.models import Role, StaffMembership, User
 from madoguchi.accounts.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, Perm
-from madoguchi.core.models import Department, Municipality
+from madoguchi.core import services as core_services
+from madoguchi.core.models import ApiToken, Department, Municipality
 from madoguchi.core.selectors import module_settings
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.notices import services as notice_services
@@ -46,6 +47,7 @@ class Site:
     resident: User
     notice: Notice
     procedure: Procedure
+    token: ApiToken
 
     @property
     def slug(self) -> str:
@@ -85,7 +87,16 @@ def _site(municipality: Municipality) -> Site:
             department=department,
             applicants=["self"],
         )
-    return Site(municipality, department, target, resident, notice, procedure)
+        token, _secret = core_services.api_token_create(
+            municipality=municipality,
+            actor=None,
+            name="基幹系",
+            scopes=["procedures.manage:read"],
+            departments=[],
+            expires_at=None,
+            request=None,
+        )
+    return Site(municipality, department, target, resident, notice, procedure, token)
 
 
 def _staff(site: Site, role: str) -> User:
@@ -123,6 +134,7 @@ class Screen:
             resident=site.resident.public_id,
             notice=site.notice.public_id,
             procedure=site.procedure.public_id,
+            token=site.token.public_id,
         )
 
     def send(self, client: Client, site: Site):  # type: ignore[no-untyped-def]
@@ -312,6 +324,39 @@ SCREENS += [
         _procedure_published,
     ),
 ]
+
+
+def _token_revoked(site: Site) -> bool:
+    with scopes_disabled():
+        return ApiToken.objects.get(pk=site.token.pk).revoked_at is not None
+
+
+def _export_columns_set(site: Site) -> bool:
+    with scopes_disabled():
+        return Procedure.objects.get(pk=site.procedure.pk).export_columns == ["receipt_number"]
+
+
+SCREENS += [
+    Screen("api_tokens", "GET", "/{slug}/staff/api-tokens/", Perm.API_TOKENS_MANAGE),
+    Screen("api_token_add", "GET", "/{slug}/staff/api-tokens/add/", Perm.API_TOKENS_MANAGE),
+    Screen(
+        "api_token_revoke",
+        "POST",
+        "/{slug}/staff/api-tokens/{token}/revoke/",
+        Perm.API_TOKENS_MANAGE,
+        {},
+        _token_revoked,
+    ),
+    Screen("export_columns", "GET", "/{slug}/staff/procedures/{procedure}/export-columns/", Perm.PROCEDURES_MANAGE),
+    Screen(
+        "export_columns_post",
+        "POST",
+        "/{slug}/staff/procedures/{procedure}/export-columns/",
+        Perm.PROCEDURES_MANAGE,
+        {"col_0": "1"},
+        _export_columns_set,
+    ),
+]
 SCREEN_IDS = [s.name for s in SCREENS]
 
 
@@ -381,6 +426,7 @@ def test_staff_navigation_offers_exactly_the_permitted_screens(role, site):
         f"/{site.slug}/staff/residents/": Perm.RESIDENTS_VIEW,
         f"/{site.slug}/staff/notices/": Perm.NOTICES_MANAGE,
         f"/{site.slug}/staff/payments/": Perm.PAYMENTS_MANAGE,
+        f"/{site.slug}/staff/api-tokens/": Perm.API_TOKENS_MANAGE,
     }
     for href, permission in links.items():
         assert (f'href="{href}"' in body) == (permission in granted), f"{role}: link {href}"

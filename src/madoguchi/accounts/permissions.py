@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from .models import Role, StaffMembership
@@ -29,9 +31,17 @@ class Perm:
     NOTICES_MANAGE = "notices.manage"
     PROCEDURES_MANAGE = "procedures.manage"
     PAYMENTS_MANAGE = "payments.manage"
+    API_TOKENS_MANAGE = "staff.api_tokens.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
+
+# What an API token (core.models.ApiToken) may be given: a permission with read or read-write access. A module
+# whose staff API accepts tokens adds its permission here; the token screen offers exactly these.
+API_TOKEN_PERMISSIONS: tuple[tuple[str, Promise], ...] = ((Perm.PROCEDURES_MANAGE, _("電子申請の受付・審査")),)
+API_TOKEN_SCOPES = frozenset(
+    f"{permission}:{access}" for permission, _label in API_TOKEN_PERMISSIONS for access in ("read", "write")
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MUNICIPALITY_ADMIN: frozenset(
@@ -47,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.NOTICES_MANAGE,
             Perm.PROCEDURES_MANAGE,
             Perm.PAYMENTS_MANAGE,
+            Perm.API_TOKENS_MANAGE,
         }
     ),
     Role.DEPARTMENT_STAFF: frozenset(
@@ -78,6 +89,10 @@ def permissions_for(user: User, municipality: Municipality) -> frozenset[str]:
 def department_scope(user: User | AnonymousUser | None, municipality: Municipality) -> frozenset[int] | None:
     """The departments whose records this person may manage here: None means every department (platform and
     municipality admins, and system actions without a user); department staff get their own 課 only."""
+    token_scope = getattr(user, "api_token_department_scope", None)
+    if token_scope is not None:
+        # An API token (core.apitokens.ApiTokenActor): its own departments, never another municipality's.
+        return token_scope(municipality)
     if user is None or not user.is_authenticated or user.is_platform_admin:
         return None
     # Asked by selector, form and service within one request: one query per user and municipality.

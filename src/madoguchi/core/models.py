@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -223,3 +224,50 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class ApiToken(MunicipalityOwned):
+    """A credential for another system (基幹系, scripts) to call the staff API of one municipality.
+
+    Only the SHA-256 digest of the secret is stored; the secret is shown once, when the token is created. The
+    visible prefix lets staff recognise a token in lists and logs. `scopes` holds "<permission>:read" or
+    "<permission>:write" entries (write includes read); `departments` empty means every department.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("名前"), max_length=80)
+    prefix = models.CharField(_("トークンの先頭"), max_length=16)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("権限"), default=list)
+    departments = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name=_("課"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set before full_clean() (not auto_now_add), so the expiry constraint is checked in Python as well.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("有効期限"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最終利用日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("失効日時"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("APIトークン")
+        verbose_name_plural = _("APIトークン")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="api_token_name_unique_while_active",
+            ),
+            models.CheckConstraint(condition=models.Q(digest__regex=r"^[0-9a-f]{64}$"), name="api_token_digest_sha256"),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"api-token:{self.name}"

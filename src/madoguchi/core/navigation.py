@@ -30,6 +30,7 @@ CORE_STAFF_NAV: tuple[tuple[NavEntry, str], ...] = (
     (NavEntry(_("機能の利用設定"), "staff:modules", "staff.modules.manage"), ""),
     (NavEntry(_("自治体の設定"), "staff:settings", "staff.settings.manage"), ""),
     (NavEntry(_("監査ログ"), "staff:audit", "audit.view"), "a"),
+    (NavEntry(_("APIトークン"), "staff:api_tokens", "staff.api_tokens.manage"), ""),
 )
 
 

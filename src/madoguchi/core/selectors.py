@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .models import Department, ModuleActivation, Municipality
+from .models import ApiToken, Department, ModuleActivation, Municipality
 
 
 def municipality_list_public() -> QuerySet[Municipality]:
@@ -57,3 +57,19 @@ def department_get(municipality: Municipality, public_id: str) -> Department:
     from .tenancy import get_object_in_municipality
 
     return get_object_in_municipality(Department.objects.all(), municipality, public_id=public_id)
+
+
+def api_token_list(municipality: Municipality) -> QuerySet[ApiToken]:
+    """This municipality's API tokens, newest first, with their departments (revoked ones included)."""
+    return (
+        ApiToken.objects.filter(municipality=municipality)
+        .select_related("created_by")
+        .prefetch_related("departments")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def api_token_get(municipality: Municipality, public_id: str) -> ApiToken:
+    from .tenancy import get_object_in_municipality
+
+    return get_object_in_municipality(api_token_list(municipality), municipality, public_id=public_id)

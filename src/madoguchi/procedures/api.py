@@ -30,6 +30,7 @@ from .models import IdentityLevel, Procedure, Submission
 from .uploads import PreparedUpload, UploadRefused, prepare_upload, refused_in_request
 
 router = Router(tags=["procedures"])
+router.add_router("", "madoguchi.procedures.staff_api.router")  # staff inbox, processing and export
 
 
 class FeeOut(Schema):

@@ -6,31 +6,31 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts.permissions import Perm
-from madoguchi.audit.services import audit_personal_data_viewed, audit_record
-from madoguchi.core.errors import ServiceError
+from madoguchi.audit.services import audit_personal_data_viewed
+from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.core.templatetags.madoguchi_ui import join_list
 from madoguchi.staff.decorators import staff_view
 
-from . import files, selectors, submissions
+from . import files, selectors, services, submissions
 from .engine.definition import DefinitionError, validate_definition
 from .engine.summary import summarise
-from .export import csv_rows
+from .export import available_columns, export_response
 from .manifest import module_required
 from .models import STAFF_TRANSITIONS, Submission, SubmissionStatus
 from .staff_forms import (
     AssignForm,
     BulkActionForm,
     CorrectionForm,
+    ExportColumnsForm,
     InboxFilterForm,
     ResultForm,
     StatusForm,
@@ -132,8 +132,8 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 @staff_view(Perm.PROCEDURES_MANAGE)
 @module_required
 def inbox_export(request: HttpRequest) -> HttpResponseBase:
-    """The inbox's filtered applications of one procedure as CSV (the procedure filter is required: columns
-    come from its form)."""
+    """The inbox's filtered applications of one procedure as CSV or JSON (the procedure filter is required:
+    columns come from its form and its export settings)."""
     municipality = request.municipality  # type: ignore[attr-defined]
     procedures = selectors.procedure_list_for_staff(municipality, request.user)
     form = InboxFilterForm(request.GET, procedures=procedures)
@@ -142,29 +142,55 @@ def inbox_export(request: HttpRequest) -> HttpResponseBase:
             form.add_error("procedure", _("書き出す手続を選んでください。"))
         return _render_inbox(request, form)
     filters = form.cleaned_data
+    procedure = filters["procedure"]
+    kind = filters.get("format") or "csv"
     items = selectors.submission_inbox(
         municipality,
         request.user,
-        procedure=filters["procedure"],
+        procedure=procedure,
         status=filters.get("status", ""),
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
         assignee=filters.get("assignee", ""),
         query=filters.get("q", ""),
     )
-    audit_record(
-        action="submission.exported",
-        actor=request.user,
-        municipality=municipality,
-        object_type="procedure",
-        object_id=str(filters["procedure"].public_id),
-        request=request,
-        details={"count": items.count()},
+    return export_response(request, items, procedure=procedure, kind=kind, actor=request.user, filters=filters)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(Perm.PROCEDURES_MANAGE)
+@module_required
+def export_columns(request: HttpRequest, procedure_id: str) -> HttpResponse:
+    """Choose and order the columns of this procedure's export (blank everywhere = every column)."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    procedure = selectors.procedure_get_for_staff(municipality, request.user, procedure_id)
+    columns = available_columns(procedure)
+    data = request.POST if request.method == "POST" else None
+    if data is not None and "reset" in data:
+        data = None
+        chosen: list[str] | None = []
+        form = ExportColumnsForm(columns=columns, current=[])
+    else:
+        form = ExportColumnsForm(data, columns=columns, current=list(procedure.export_columns))
+        chosen = form.cleaned_data["columns"] if data is not None and form.is_valid() else None
+    if request.method == "POST" and chosen is not None:
+        try:
+            services.procedure_set_export_columns(
+                procedure=procedure, actor=request.user, columns=chosen, request=request
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("書き出す列を保存しました。"))
+            return redirect(
+                "procedures_staff:export_columns", municipality_slug=municipality.slug, procedure_id=procedure_id
+            )
+    return render(
+        request,
+        "procedures/export_columns.html",
+        {"form": form, "procedure": procedure},
+        status=400 if form.is_bound and form.errors else 200,
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(csv_rows(items, municipality), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filters["procedure"].slug}-{stamp}.csv"'
-    return response
 
 
 def _detail_context(submission: Submission, **forms: Any) -> dict[str, Any]:

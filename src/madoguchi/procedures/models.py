@@ -134,6 +134,8 @@ class Procedure(MunicipalityOwned):
     preparation = models.TextField(_("用意するもの"), max_length=2000, blank=True)
     preparation_en = models.TextField(_("用意するもの（英語）"), max_length=3000, blank=True)
     is_published = models.BooleanField(_("公開"), default=False)
+    # Column keys of the export for core systems, in order (procedures/export.py); empty = every column.
+    export_columns = models.JSONField(_("書き出す列"), default=list, blank=True)
     # Name, kana, summary and English name folded (NFKC, katakana→hiragana, lower case) for partial-word search.
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -367,6 +369,8 @@ class Submission(MunicipalityOwned):
         indexes = [
             models.Index(fields=["municipality", "department", "status", "-submitted_at"], name="submission_inbox"),
             models.Index(fields=["applicant", "-created_at"], name="submission_mine"),
+            # The export's keyset order: one procedure's applications by (submitted_at, id).
+            models.Index(fields=["procedure", "submitted_at", "id"], name="submission_export"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,15 @@ class InboxFilterForm(forms.Form):
     )
     date_from = JapaneseDateField(label=_("申請日（から）"), required=False, help_text="")
     date_to = JapaneseDateField(label=_("申請日（まで）"), required=False, help_text="")
+    # Only the export reads it (the list ignores it): CSV for Excel and most imports, JSON for programs.
+    format = forms.ChoiceField(
+        label=_("書き出す形式"),
+        required=False,
+        choices=[("csv", _("CSV（Excel向け、UTF-8）")), ("json", _("JSON（システム連携向け）"))],
+        initial="csv",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("CSVかJSONを選んでください。")},
+    )
 
     def __init__(self, *args: Any, procedures: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -172,3 +181,48 @@ class ResultForm(forms.Form):
             attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"}
         ),
     )
+class ExportColumnsForm(forms.Form):
+    """Which columns the export has and in what order: a number per column (1 = first), blank = left out;
+    every column blank = every column, in the standard order."""
+
+    def __init__(self, *args: Any, columns: list[Any], current: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        self.position_names: list[tuple[str, str]] = []
+        for index, column in enumerate(columns):
+            name = f"col_{index}"
+            self.fields[name] = forms.IntegerField(
+                label=column.label,
+                required=False,
+                min_value=1,
+                max_value=len(columns),
+                help_text=_("列名：%(key)s") % {"key": column.key},
+                initial=current.index(column.key) + 1 if column.key in current else None,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                error_messages={
+                    "invalid": _("順番は数字で入力してください。"),
+                    "min_value": _("順番は1以上にしてください。"),
+                    "max_value": _("順番は%(limit_value)s以下にしてください。"),
+                },
+            )
+            self.position_names.append((name, column.key))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        taken: dict[int, str] = {}
+        chosen: list[tuple[int, int, str]] = []
+        for index, (name, key) in enumerate(self.position_names):
+            position = cleaned.get(name)
+            if position is None:
+                continue
+            if position in taken:
+                self.add_error(
+                    name,
+                    _("%(position)s番は「%(other)s」にも付いています。別の番号にしてください。")
+                    % {"position": position, "other": taken[position]},
+                )
+                continue
+            taken[position] = str(self.fields[name].label)
+            chosen.append((position, index, key))
+        cleaned["columns"] = [key for _position, _index, key in sorted(chosen)]
+        return cleaned

@@ -20,6 +20,8 @@ urlpatterns = [
     path("inbox/<str:submission_id>/files/<str:file_id>/", file_views.staff_file, name="submission_file"),
     path("inbox/<str:submission_id>/pdf/", pdf_views.submission_pdf, name="submission_pdf"),
     path("inbox/<str:submission_id>/<slug:action>/", inbox_views.submission_action, name="submission_action"),
+    # Export for core systems: the columns of one procedure's export.
+    path("<str:procedure_id>/export-columns/", inbox_views.export_columns, name="export_columns"),
     path("<str:procedure_id>/", views.staff_edit, name="edit"),
     path("<str:procedure_id>/publish/", views.staff_publish, name="publish"),
     # The form builder (フォーム作成)

@@ -130,3 +130,73 @@ class ResidentSearchForm(forms.Form):
         if value and len(value) < 2:
             raise forms.ValidationError(_("検索語は2文字以上で入力してください。"))
         return value
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: a name, the access per permission (none / read / read-write), optional departments and
+    an optional last day of validity."""
+
+    name = forms.CharField(
+        label=_("名前"),
+        max_length=80,
+        help_text=_("どのシステムが使うトークンか分かる名前（例：住民記録システム連携）"),
+        error_messages={"required": _("名前を入力してください。")},
+    )
+    expires_on = JapaneseDateField(
+        label=_("有効期限（この日まで有効）"),
+        required=False,
+        help_text=_("空欄なら失効させるまで有効です。例：令和9年3月31日、2027-03-31"),
+    )
+
+    def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any):
+        from madoguchi.accounts.permissions import API_TOKEN_PERMISSIONS
+
+        super().__init__(*args, **kwargs)
+        self.permission_fields = []
+        for permission, label in API_TOKEN_PERMISSIONS:
+            key = "scope__" + permission.replace(".", "_")
+            self.fields[key] = forms.ChoiceField(
+                label=str(label),
+                choices=[
+                    ("", _("なし")),
+                    ("read", _("読み取りのみ（一覧・詳細・書き出し）")),
+                    ("write", _("読み書き")),
+                ],
+                required=False,
+                widget=forms.RadioSelect,
+                initial="",
+            )
+            self.permission_fields.append((key, permission))
+        self.fields["departments"] = forms.ModelMultipleChoiceField(
+            queryset=Department.objects.filter(municipality=municipality, is_active=True).order_by("name"),
+            required=False,
+            label=_("課で限定する"),
+            help_text=_("選ばなければすべての課の申請を扱えます。"),
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={"invalid_choice": _("課を選び直してください。")},
+        )
+
+    def scope_bound_fields(self) -> list[Any]:
+        return [self[key] for key, _permission in self.permission_fields]
+
+    def clean_name(self) -> str:
+        value = self.cleaned_data["name"].strip()
+        if not value or not value.isprintable():
+            raise forms.ValidationError(_("名前には改行や制御文字を使わないでください。"))
+        return value
+
+    def clean_expires_on(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("expires_on")
+        if value is not None and value < timezone.localdate():
+            raise forms.ValidationError(_("有効期限は今日以降の日付にしてください。"))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        scopes = [f"{permission}:{cleaned[key]}" for key, permission in self.permission_fields if cleaned.get(key)]
+        if not scopes and self.permission_fields and not any(key in self.errors for key, _p in self.permission_fields):
+            self.add_error(self.permission_fields[0][0], _("トークンに与える権限を1つ以上選んでください。"))
+        cleaned["scopes"] = scopes
+        return cleaned

@@ -18,4 +18,7 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("residents/", views.residents, name="residents"),
     path("residents/<str:user_id>/", views.resident_detail, name="resident_detail"),
+    path("api-tokens/", views.api_tokens, name="api_tokens"),
+    path("api-tokens/add/", views.api_token_add, name="api_token_add"),
+    path("api-tokens/<str:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -1,8 +1,9 @@
 """The staff back office at /<slug>/staff/: dashboard, staff and roles, departments, module switches,
-municipality settings, audit log and resident look-up. Thin: parse, call one service or selector, render."""
+municipality settings, audit log, resident look-up and API tokens. Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from madoguchi.accounts import selectors as account_selectors
 from madoguchi.accounts import services as account_services
@@ -28,6 +29,7 @@ from madoguchi.core.registry import registry
 
 from .decorators import staff_view
 from .forms import (
+    ApiTokenForm,
     AuditSearchForm,
     DepartmentForm,
     MunicipalitySettingsForm,
@@ -336,3 +338,80 @@ def resident_detail(request: HttpRequest, user_id: str) -> HttpResponse:
         request=request,
     )
     return render(request, "staff/resident_detail.html", {"profile": profile})
+
+
+# --- API tokens for other systems ----------------------------------------------------------------------------
+
+
+@require_GET
+@staff_view(Perm.API_TOKENS_MANAGE)
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    from madoguchi.accounts.permissions import API_TOKEN_PERMISSIONS
+
+    labels = dict(API_TOKEN_PERMISSIONS)
+    access = {"read": _("読み取りのみ"), "write": _("読み書き")}
+    now = timezone.now()
+    rows = []
+    for token in core_selectors.api_token_list(request.municipality):  # type: ignore[attr-defined]
+        if token.revoked_at is not None:
+            state = _("失効")
+        elif token.expires_at is not None and token.expires_at <= now:
+            state = _("期限切れ")
+        else:
+            state = _("有効")
+        scopes = []
+        for scope in token.scopes:
+            permission, _sep, level = scope.partition(":")
+            scopes.append(
+                _("%(permission)s（%(access)s）")
+                % {"permission": labels.get(permission, permission), "access": access.get(level, level)}
+            )
+        rows.append({"token": token, "state": state, "active": state == _("有効"), "scopes": scopes})
+    return render(request, "staff/api_tokens.html", {"rows": rows})
+
+
+def _end_of_day(day: datetime.date) -> datetime.datetime:
+    """A token valid "until 31 March" works through that whole day, local time."""
+    start = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    return timezone.make_aware(start)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(Perm.API_TOKENS_MANAGE)
+def api_token_add(request: HttpRequest) -> HttpResponse:
+    """Create a token. The secret is in this one response only (never stored, never in a redirect or the
+    session); the page says so and is not cached."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    form = ApiTokenForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        expires_on = form.cleaned_data.get("expires_on")
+        try:
+            token, secret = core_services.api_token_create(
+                municipality=municipality,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                departments=list(form.cleaned_data["departments"]),
+                expires_at=_end_of_day(expires_on) if expires_on else None,
+                request=request,
+            )
+        except ServiceError as error:
+            if error.field == "expires_at":
+                error.field = "expires_on"
+            apply_service_error(form, error)
+        else:
+            return render(request, "staff/api_token_created.html", {"token": token, "secret": secret})
+    return render(request, "staff/api_token_add.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@staff_view(Perm.API_TOKENS_MANAGE)
+def api_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    token = core_selectors.api_token_get(request.municipality, token_id)  # type: ignore[attr-defined]
+    was_active = token.revoked_at is None
+    core_services.api_token_revoke(token=token, actor=request.user, request=request)
+    if was_active:
+        messages.success(request, _("トークン「%(name)s」を失効させました。") % {"name": token.name})
+    else:
+        messages.info(request, _("トークン「%(name)s」はすでに失効しています。") % {"name": token.name})
+    return _redirect("staff:api_tokens", request)

@@ -25,7 +25,7 @@ def fill_search_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('procedures', '0004_submission_files'),
+        ('procedures', '0005_export_columns'),
     ]
 
     operations = [
