@@ -68,6 +68,7 @@ bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/catalogue_search.py
 	$(BIN)/python bench/submissions.py
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/export.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)
