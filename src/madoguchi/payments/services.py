@@ -253,7 +253,7 @@ def payments_expire(*, municipality: Municipality, before: datetime.datetime) ->
     expired = 0
     for pk in candidates:
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().select_related("municipality").get(pk=pk)
+            locked = Payment.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=pk)
             if locked.status != PaymentStatus.PENDING:
                 continue
             try:
@@ -384,7 +384,7 @@ def payment_confirm_return(*, payment: Payment, params: Mapping[str, str], reque
     """The resident is back from the hosted page: verify the signed parameters, ask the provider what happened
     and record it. Returns "paid", "failed", "canceled", "pending" (not settled yet, or the parameters could
     not be believed: the webhook will settle it)."""
-    locked = Payment.objects.select_for_update().select_related("municipality").get(pk=payment.pk)
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=payment.pk)
     if locked.money_received or locked.status != PaymentStatus.PENDING:
         return _outcome(locked)
     adapter = ADAPTERS[locked.adapter]
@@ -404,7 +404,7 @@ def payment_confirm_return(*, payment: Payment, params: Mapping[str, str], reque
 @transaction.atomic
 def payment_record_counter(*, payment: Payment, actor: Any, request: HttpRequest | None) -> Payment:
     """Staff took the fee at the counter (窓口払い): the payment is paid and a 領収番号 issued."""
-    locked = Payment.objects.select_for_update().select_related("municipality").get(pk=payment.pk)
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=payment.pk)
     if locked.method != PaymentMethod.COUNTER:
         raise ServiceError("not_counter", _("このお支払いは窓口払いではありません。"))
     if locked.money_received:
@@ -432,7 +432,7 @@ def payment_refund(*, payment: Payment, actor: Any, amount: Any, reason: str, re
     """Refund part or all of what is left of a paid payment (e.g. after 却下), through its adapter."""
     if not str(reason or "").strip():
         raise ServiceError("reason_required", _("返金の理由を入力してください。"), field="reason")
-    locked = Payment.objects.select_for_update().select_related("municipality").get(pk=payment.pk)
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=payment.pk)
     if not locked.money_received or locked.refundable_amount <= 0:
         raise ServiceError("not_refundable", _("このお支払いは返金できません（未受領、または返金済み）。"))
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:

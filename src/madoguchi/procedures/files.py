@@ -282,7 +282,7 @@ def result_issue(
     *, submission: Submission, actor: Any, upload: PreparedUpload, request: HttpRequest | None
 ) -> SubmissionFile:
     """Staff issue a result document; the applicant is told by e-mail and downloads it from マイページ."""
-    locked = Submission.objects.select_for_update().select_related("procedure").get(pk=submission.pk)
+    locked = Submission.objects.select_for_update(of=("self",)).select_related("procedure").get(pk=submission.pk)
     if locked.status in (SubmissionStatus.DRAFT, SubmissionStatus.WITHDRAWN):
         raise ServiceError("result_closed", MSG_RESULT_CLOSED, field="file")
     existing = list(SubmissionFile.objects.filter(submission=locked, purpose=FilePurpose.RESULT))

@@ -246,7 +246,9 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
                     _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"),
                     field="method",
                 )
-    locked = Submission.objects.select_for_update().select_related("procedure", "form_version").get(pk=draft.pk)
+    locked = (
+        Submission.objects.select_for_update(of=("self",)).select_related("procedure", "form_version").get(pk=draft.pk)
+    )
     if locked.status != SubmissionStatus.DRAFT:
         return locked  # a repeated submit (double click, retry) gets the application already made
     definition = validate_definition(locked.form_version.definition)
@@ -367,7 +369,7 @@ def correction_save(*, submission: Submission, applicant: Any, answers: dict[str
 @transaction.atomic
 def correction_resubmit(*, submission: Submission, applicant: Any, request: HttpRequest | None) -> Submission:
     """Send the corrected application back to review after validating every answer again."""
-    locked = Submission.objects.select_for_update().select_related("form_version").get(pk=submission.pk)
+    locked = Submission.objects.select_for_update(of=("self",)).select_related("form_version").get(pk=submission.pk)
     if locked.applicant_id != getattr(applicant, "pk", None) or locked.status != SubmissionStatus.CORRECTION_REQUESTED:
         raise ServiceError("not_correctable", _("この申請は今は修正できません。"))
     cleaned = clean_answers(validate_definition(locked.form_version.definition), locked.answers)

@@ -181,6 +181,8 @@ class ResultForm(forms.Form):
             attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"}
         ),
     )
+
+
 class ExportColumnsForm(forms.Form):
     """Which columns the export has and in what order: a number per column (1 = first), blank = left out;
     every column blank = every column, in the standard order."""
