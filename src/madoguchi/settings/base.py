@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "madoguchi.staff",
     "madoguchi.notices",
     "madoguchi.procedures",
+    "madoguchi.faq",
     "madoguchi.demo",
 ]
 
@@ -203,6 +204,7 @@ RATE_LIMITS = {
     "verification_email": (10, 60 * 60),
     "identity_start": (30, 10 * 60),
     "application": (60, 10 * 60),
+    "faq_ask": (120, 10 * 60),
 }
 
 SESSION_COOKIE_HTTPONLY = True
