@@ -18,6 +18,7 @@ FAQ contains (question side counts fully, answer only half), times a penalty whe
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
+
+# bm25s logs every index build at DEBUG; the platform's log level should not turn that on.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # 旧字体 → 新字体 that NFKC leaves alone (names of places and offices on old documents).
 _KYUJI = str.maketrans(
@@ -195,12 +199,22 @@ class Synonyms:
             if len(phrases) > 1:
                 self._groups.append(phrases)
 
+    def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(the phrase found in the text, its whole group) for every group the text mentions."""
+        normal = normalize(text)
+        found = []
+        for group in self._groups:
+            for phrase in group:
+                if phrase in normal:
+                    found.append((phrase, group))
+                    break
+        return found
+
     def expand(self, text: str) -> str:
         normal = normalize(text)
         extra: list[str] = []
-        for group in self._groups:
-            if any(phrase in normal for phrase in group):
-                extra.extend(phrase for phrase in group if phrase not in normal)
+        for _phrase, group in self.matches(normal):
+            extra.extend(phrase for phrase in group if phrase not in normal)
         return normal if not extra else normal + " " + " ".join(extra)
 
     def __len__(self) -> int:
@@ -277,7 +291,7 @@ class Index:
             fused = self._feedback(words, fused)
         order = _top_indices(fused, top)
         hits = [Hit(self.ids[i], float(fused[i])) for i in order if fused[i] > 0]
-        confidence = self.confidence(words, [i for i in order if fused[i] > 0], fused)
+        confidence = self.confidence(text, [i for i in order if fused[i] > 0], fused)
         return Ranked(hits=hits, confidence=confidence, query_words=words)
 
     def _feedback(self, words: Sequence[str], fused: np.ndarray) -> np.ndarray:
@@ -297,22 +311,41 @@ class Index:
         top = float(scores.max()) if len(scores) else 0.0
         return fused if top <= 0 else fused + self.weights.prf_weight * (scores / top)
 
-    def confidence(self, words: Sequence[str], order: Sequence[int], fused: np.ndarray) -> float:
-        """0–1: how much of what was asked the best FAQ covers (IDF-weighted), lowered when the second
-        candidate is nearly as good (the question is ambiguous between two FAQs)."""
-        if not order or not words:
+    def confidence(self, text: str, order: Sequence[int], fused: np.ndarray) -> float:
+        """0–1: how much of what was asked the best FAQ covers, lowered when the runner-up is nearly as good.
+
+        The question is split into units: each content word, weighted by its IDF, except that a phrase with
+        synonyms is one unit, covered when the FAQ contains any phrase of its group. A unit found on the
+        question side (question, phrasings, keywords) counts fully, one found only in the answer counts half."""
+        if not order:
             return 0.0
         best = order[0]
-        unique = list(dict.fromkeys(words))
-        weights = [self._idf.get(t, self._unknown_idf) for t in unique]
-        total = sum(weights)
-        covered = 0.0
-        for token, weight in zip(unique, weights, strict=True):
-            if token in self._question_sets[best]:
-                covered += weight
-            elif token in self._answer_sets[best]:
-                covered += 0.5 * weight
-        coverage = covered / total if total else 0.0
+        question_side, answer_side = self._question_sets[best], self._answer_sets[best]
+        tok = tokenizer()
+        remaining = normalize(text)
+        units: list[tuple[float, float]] = []  # (weight, covered share)
+        for phrase, group in self.synonyms.matches(remaining):
+            remaining = remaining.replace(phrase, " ")
+            best_share, weight = 0.0, 0.0
+            for member in group:
+                member_words = set(tok.words(member))
+                if not member_words:
+                    continue
+                weight = max(weight, max(self._idf.get(t, self._unknown_idf) for t in member_words))
+                if member_words <= question_side:
+                    best_share = 1.0
+                elif member_words <= question_side | answer_side:
+                    best_share = max(best_share, 0.5)
+            if weight:
+                units.append((weight, best_share))
+        for token in dict.fromkeys(tok.words(remaining)):
+            weight = self._idf.get(token, self._unknown_idf)
+            share = 1.0 if token in question_side else 0.5 if token in answer_side else 0.0
+            units.append((weight, share))
+        total = sum(weight for weight, _share in units)
+        if not total:
+            return 0.0
+        coverage = sum(weight * share for weight, share in units) / total
         if len(order) > 1 and fused[best] > 0:
             margin = (fused[best] - fused[order[1]]) / fused[best]
             coverage *= 0.85 + 0.15 * min(1.0, margin * 4)
