@@ -24,6 +24,7 @@ from .models import Faq, FaqIndexState, Synonym
 
 @dataclass(frozen=True)
 class MunicipalityIndex:
+    generation: str
     version: int
     index: retrieval.Index
 
@@ -49,13 +50,13 @@ def _synonyms(municipality: Municipality) -> retrieval.Synonyms:
 
 
 def state_for(municipality: Municipality) -> FaqIndexState:
-    state = FaqIndexState.objects.filter(municipality=municipality).only("version", "built_version").first()
+    state = FaqIndexState.objects.filter(municipality=municipality).only("generation", "version", "built_version").first()
     if state is None:
         try:
             with transaction.atomic():
                 state = FaqIndexState.objects.create(municipality=municipality)
         except IntegrityError:  # another process created it first
-            state = FaqIndexState.objects.only("version", "built_version").get(municipality=municipality)
+            state = FaqIndexState.objects.only("generation", "version", "built_version").get(municipality=municipality)
     return state
 
 
@@ -127,11 +128,12 @@ def current_index(municipality: Municipality) -> retrieval.Index:
     """This municipality's index at the current version (rebuilt in this process when it is behind)."""
     state = state_for(municipality)
     cached = _CACHE.get(municipality.pk)
-    if cached is not None and cached.version == state.version:
+    key = (str(state.generation), state.version)
+    if cached is not None and (cached.generation, cached.version) == key:
         return cached.index
     with _LOCK:
         cached = _CACHE.get(municipality.pk)
-        if cached is not None and cached.version == state.version:
+        if cached is not None and (cached.generation, cached.version) == key:
             return cached.index
         stored = None
         if state.built_version == state.version:
@@ -142,7 +144,7 @@ def current_index(municipality: Municipality) -> retrieval.Index:
             )
         synonyms = _synonyms(municipality)
         index = _from_tokens(municipality, stored, synonyms) if stored else build_index(municipality)
-        _CACHE[municipality.pk] = MunicipalityIndex(state.version, index)
+        _CACHE[municipality.pk] = MunicipalityIndex(str(state.generation), state.version, index)
         return index
 
 

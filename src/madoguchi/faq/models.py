@@ -109,6 +109,8 @@ class FaqIndexState(MunicipalityOwned):
     process compares it with the index it holds and rebuilds when behind. The rebuild task stores the
     tokenised FAQs (`tokens`, for `built_version`) so web processes skip the morphological analysis."""
 
+    # New for every row, so a process never mistakes a recreated row's version for the one it cached.
+    generation = models.UUIDField(default=uuid.uuid4, editable=False)
     version = models.PositiveIntegerField(default=1)
     built_version = models.PositiveIntegerField(default=0)
     tokens = models.JSONField(default=list, blank=True)

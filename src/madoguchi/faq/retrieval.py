@@ -41,6 +41,8 @@ _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"}
 # Words that occur in almost every resident's question and carry no topic.
+# A question longer than this is cut before analysis (the web and API accept 500 characters).
+MAX_QUERY_CHARS = 2000
 _STOP = frozenset(
     {"する", "ある", "いる", "なる", "できる", "こと", "もの", "ため", "よう", "方", "どう", "何", "いつ", "どこ",
      "教える", "知る", "思う", "いう", "ない", "良い", "いい", "欲しい", "たい", "下さる", "くださる", "お", "ご",
@@ -69,7 +71,7 @@ class Tokenizer:
     def _sudachi(self):  # noqa: ANN202 - sudachipy has no stubs
         tokenizer = getattr(self._local, "tokenizer", None)
         if tokenizer is None:
-            tokenizer = self._local.tokenizer = self._dictionary.create(self._mode)
+            tokenizer = self._local.tokenizer = self._dictionary.tokenizer(mode=self._mode)
         return tokenizer
 
     def words(self, text: str) -> list[str]:
@@ -176,11 +178,13 @@ def tokenize_document(document: Document) -> TokenizedDocument:
 
 class _Bm25:
     def __init__(self, corpus: list[list[str]], *, k1: float, b: float) -> None:
-        self.model = bm25s.BM25(k1=k1, b=b, method="lucene")
         self.size = len(corpus)
-        # bm25s needs at least one token per document to build its matrix; the empty token pads.
-        self.model.index([doc or [""] for doc in corpus], show_progress=False)
-        self.vocab = self.model.vocab_dict
+        self.model = bm25s.BM25(k1=k1, b=b, method="lucene")
+        self.vocab: dict[str, int] = {}
+        if self.size:  # bm25s cannot index nothing; an empty municipality FAQ scores nothing
+            # bm25s needs at least one token per document to build its matrix; the empty token pads.
+            self.model.index([doc or [""] for doc in corpus], show_progress=False)
+            self.vocab = self.model.vocab_dict
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.vocab and t]
@@ -261,7 +265,7 @@ class Index:
         return len(self.documents)
 
     def signal_scores(self, text: str) -> tuple[list[str], dict[str, np.ndarray]]:
-        expanded = self.synonyms.expand(text)
+        expanded = self.synonyms.expand(text[:MAX_QUERY_CHARS])
         tok = tokenizer()
         words = tok.words(expanded)
         chars = tok.chars(expanded)
@@ -291,7 +295,7 @@ class Index:
             fused = self._feedback(words, fused)
         order = _top_indices(fused, top)
         hits = [Hit(self.ids[i], float(fused[i])) for i in order if fused[i] > 0]
-        confidence = self.confidence(text, [i for i in order if fused[i] > 0], fused)
+        confidence = self.confidence(text[:MAX_QUERY_CHARS], [i for i in order if fused[i] > 0], fused)
         return Ranked(hits=hits, confidence=confidence, query_words=words)
 
     def _feedback(self, words: Sequence[str], fused: np.ndarray) -> np.ndarray:

@@ -8,14 +8,15 @@ import unicodedata
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 12 digits, possibly grouped (マイナンバー, 1234 5678 9012 or 1234-5678-9012).
 _TWELVE = re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")
 # Japanese phone numbers: 0 then 9–10 more digits, with hyphens, spaces or brackets; or +81.
 _PHONE = re.compile(r"(?<![\d])(?:\+81[ -]?|0)\d{1,4}[ ()-]*\d{1,4}[ )-]*\d{3,4}(?!\d)")
 _LONG_DIGITS = re.compile(r"\d{10,}")
 _LIST_SPLIT = re.compile(r"[、,，\n]+")
-_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\(((?:/|https://)[^\s()<>\"']{0,500})\)")
+# Site paths (never "//host", which browsers read as another site) and https URLs; no backslashes.
+_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\(((?:/(?![/\\])|https://)[^\s()<>\"'\\]{0,500})\)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_QUESTION_LENGTH = 500
