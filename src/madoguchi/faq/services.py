@@ -38,6 +38,7 @@ EDITABLE_FIELDS = (
     "last_reviewed_on",
 )
 RELATED_COUNT = 3
+RELATED_SCORE_SHARE = 0.35
 CANDIDATE_COUNT = 5
 
 
@@ -104,8 +105,8 @@ def faq_create(
     data = _normalise_data(data)
     _check_department(municipality, actor, data.get("department"))
     faq = Faq(municipality=municipality, created_by=actor if getattr(actor, "is_authenticated", False) else None, **data)
-    full_clean_or_refuse(faq)
     _check_unique_question(faq)
+    full_clean_or_refuse(faq)
     faq.save()
     _revision(faq, actor, sorted(data))
     resolved = _resolve_questions(municipality, resolves or [], faq)
@@ -131,8 +132,8 @@ def faq_update(*, faq: Faq, actor: Any, data: dict[str, Any], request: HttpReque
     changed = sorted(key for key, value in data.items() if getattr(faq, key) != value)
     for key in changed:
         setattr(faq, key, data[key])
-    full_clean_or_refuse(faq)
     _check_unique_question(faq)
+    full_clean_or_refuse(faq)
     faq.save()
     if changed:
         _revision(faq, actor, changed)
@@ -299,13 +300,25 @@ def faq_ask(*, municipality: Municipality, text: str, channel: str = Channel.WEB
     ordered = [faqs[i] for i in ids if i in faqs]
     answered = bool(ordered) and ranked.confidence >= threshold
     best = ordered[0] if answered else None
+    related: list[Faq] = []
+    if best is not None:
+        # Related: the next candidates that score at least a third of the best, then the same category's.
+        floor = ranked.hits[0].score * RELATED_SCORE_SHARE
+        close = {hit.id for hit in ranked.hits[1:] if hit.score >= floor}
+        related = [f for f in ordered[1:] if str(f.public_id) in close][:RELATED_COUNT]
+        if len(related) < RELATED_COUNT and best.category:
+            related += list(
+                Faq.objects.filter(municipality=municipality, is_published=True, category=best.category)
+                .exclude(pk__in=[best.pk, *(f.pk for f in related)])
+                .order_by("question")[: RELATED_COUNT - len(related)]
+            )
     answer = Answer(
         question=None,
         text=cleaned,
         answered=answered,
         confidence=ranked.confidence,
         best=best,
-        related=ordered[1 : 1 + RELATED_COUNT] if answered else [],
+        related=related,
         candidates=[] if answered else ordered[:CANDIDATE_COUNT],
         threshold=threshold,
     )
