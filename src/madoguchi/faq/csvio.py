@@ -54,16 +54,18 @@ def decode(raw: bytes) -> str:
         raise ServiceError("csv_too_large", _("ファイルは5MB以内にしてください。"), field="file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp932")
-    except UnicodeDecodeError as exc:
-        raise ServiceError(
-            "csv_encoding", _("文字コードを読み取れません。UTF-8またはShift_JIS（cp932）で保存してください。"), field="file"
-        ) from exc
+    refused = ServiceError(
+        "csv_encoding", _("文字コードを読み取れません。UTF-8またはShift_JIS（cp932）で保存してください。"), field="file"
+    )
+    for encoding in ("utf-8", "cp932"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:  # UTF-16 or a binary file: decodable bytes, but not a text CSV
+            raise refused
+        return text
+    raise refused
 
 
 def _parse_bool(value: str) -> bool | None:

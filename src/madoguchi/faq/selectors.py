@@ -120,11 +120,11 @@ def feedback_by_faq(municipality: Municipality) -> list[dict[str, Any]]:
         .values("top_faq")
         .annotate(
             answers=Count("pk"),
-            helpful=Count("pk", filter=Q(helpful=True)),
-            not_helpful=Count("pk", filter=Q(helpful=False)),
+            helpful_count=Count("pk", filter=Q(helpful=True)),
+            not_helpful_count=Count("pk", filter=Q(helpful=False)),
         )
-        .filter(not_helpful__gt=0)
-        .order_by("-not_helpful", "top_faq")[:200]
+        .filter(not_helpful_count__gt=0)
+        .order_by("-not_helpful_count", "top_faq")[:200]
     )
     faqs = {f.pk: f for f in Faq.objects.filter(municipality=municipality, pk__in=[r["top_faq"] for r in rows])}
     return [{**row, "faq": faqs[row["top_faq"]]} for row in rows if row["top_faq"] in faqs]
