@@ -146,7 +146,9 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
     ]
     for row in variants:
-        lines.append(f"| Madoguchi: {row['label']} | {row['sr1']:.3f} | {row['sr5']:.3f} | {row['mrr']:.3f} | {row['ndcg10']:.3f} |")
+        lines.append(
+            f"| Madoguchi: {row['label']} | {row['sr1']:.3f} | {row['sr5']:.3f} | {row['mrr']:.3f} | {row['ndcg10']:.3f} |"
+        )
     for label, sr1, sr5, mrr, ndcg in PAPER:
         lines.append(f"| paper: {label} | {sr1:.3f} | {sr5:.3f} | {mrr:.3f} | {ndcg:.3f} (nDCG) |")
     lines += [

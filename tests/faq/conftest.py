@@ -44,7 +44,9 @@ def faqs_a(faq_on_a, shimin_dept_a):
             department=shimin_dept_a,
             category="証明書",
         ),
-        "tennyu": add_faq(faq_on_a, "引っ越してきたときの手続（転入届）", "14日以内に転入届を出してください。", category="引っ越し"),
+        "tennyu": add_faq(
+            faq_on_a, "引っ越してきたときの手続（転入届）", "14日以内に転入届を出してください。", category="引っ越し"
+        ),
         "sodai": add_faq(faq_on_a, "粗大ごみの出し方", "粗大ごみは申し込んでから出してください。", category="ごみ"),
         "hoikuen": add_faq(faq_on_a, "保育園に入りたい", "子育て支援課で申し込みを受け付けます。", category="子育て"),
     }

@@ -39,8 +39,12 @@ def test_feedback_through_the_api(faqs_a):
 
 
 def test_bad_input_gets_the_one_error_shape(faqs_a):
-    for payload, field in [({"question": ""}, "question"), ({"question": "あ" * 501}, "question"), ({}, "question"),
-                           ({"question": "住民票\u0000"}, "question")]:
+    for payload, field in [
+        ({"question": ""}, "question"),
+        ({"question": "あ" * 501}, "question"),
+        ({}, "question"),
+        ({"question": "住民票\u0000"}, "question"),
+    ]:
         response = post("/api/v1/municipalities/city-a/faq/ask", payload)
         assert response.status_code == 422, payload
         assert field in response.json()["error"]["fields"]

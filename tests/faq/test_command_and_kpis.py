@@ -20,10 +20,20 @@ def test_rank_writes_the_top_ids_per_query(tmp_path):
         "3": "Question: 図書館の開館時間\nAnswer: 9時から18時までです。",
     }
     (tmp_path / "corpus.json").write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
-    (tmp_path / "queries.json").write_text(json.dumps({"q1": "住民票がほしい", "q2": "大きなごみ 粗大ごみ"}), encoding="utf-8")
+    (tmp_path / "queries.json").write_text(
+        json.dumps({"q1": "住民票がほしい", "q2": "大きなごみ 粗大ごみ"}), encoding="utf-8"
+    )
     call_command(
-        "faq", "rank", "--corpus", str(tmp_path / "corpus.json"), "--queries", str(tmp_path / "queries.json"),
-        "--top", "2", "--output", str(tmp_path / "out.json"),
+        "faq",
+        "rank",
+        "--corpus",
+        str(tmp_path / "corpus.json"),
+        "--queries",
+        str(tmp_path / "queries.json"),
+        "--top",
+        "2",
+        "--output",
+        str(tmp_path / "out.json"),
     )
     out = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert out["q1"][0] == "1" and out["q2"][0] == "2"
@@ -34,11 +44,40 @@ def test_rank_refuses_bad_files_with_a_clear_message(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]", encoding="utf-8")
     (tmp_path / "ok.json").write_text("{}", encoding="utf-8")
     with pytest.raises(CommandError, match="JSON object of strings"):
-        call_command("faq", "rank", "--corpus", str(tmp_path / "bad.json"), "--queries", str(tmp_path / "ok.json"), "--output", str(tmp_path / "o.json"))
+        call_command(
+            "faq",
+            "rank",
+            "--corpus",
+            str(tmp_path / "bad.json"),
+            "--queries",
+            str(tmp_path / "ok.json"),
+            "--output",
+            str(tmp_path / "o.json"),
+        )
     with pytest.raises(CommandError, match="Cannot read"):
-        call_command("faq", "rank", "--corpus", str(tmp_path / "nope.json"), "--queries", str(tmp_path / "ok.json"), "--output", str(tmp_path / "o.json"))
+        call_command(
+            "faq",
+            "rank",
+            "--corpus",
+            str(tmp_path / "nope.json"),
+            "--queries",
+            str(tmp_path / "ok.json"),
+            "--output",
+            str(tmp_path / "o.json"),
+        )
     with pytest.raises(CommandError, match="--top"):
-        call_command("faq", "rank", "--corpus", str(tmp_path / "ok.json"), "--queries", str(tmp_path / "ok.json"), "--top", "0", "--output", str(tmp_path / "o.json"))
+        call_command(
+            "faq",
+            "rank",
+            "--corpus",
+            str(tmp_path / "ok.json"),
+            "--queries",
+            str(tmp_path / "ok.json"),
+            "--top",
+            "0",
+            "--output",
+            str(tmp_path / "o.json"),
+        )
 
 
 def test_kpis_count_the_fiscal_year(faqs_a):
@@ -67,5 +106,10 @@ def assert_kpis(city, year):
 
 def test_the_manifest_declares_the_kpi_providers_and_the_page_section():
     manifest = registry.get("faq")
-    assert [p.__name__ for p in manifest.kpi_providers] == ["questions_asked", "answer_rate", "helpful_rate", "top_unanswered"]
+    assert [p.__name__ for p in manifest.kpi_providers] == [
+        "questions_asked",
+        "answer_rate",
+        "helpful_rate",
+        "top_unanswered",
+    ]
     assert manifest.page_sections and manifest.maintenance_tasks == ("madoguchi.faq.tasks.prune_questions",)

@@ -11,7 +11,9 @@ from madoguchi.faq.retrieval import Index, split_question_answer
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "localgovfaq"
 
 
-@pytest.mark.skipif(not (DATA / "corpus.json").exists(), reason="LocalGovFAQ is not available (../shared/data/localgovfaq)")
+@pytest.mark.skipif(
+    not (DATA / "corpus.json").exists(), reason="LocalGovFAQ is not available (../shared/data/localgovfaq)"
+)
 def test_development_split_beats_the_plain_word_bm25_floor():
     corpus = json.loads((DATA / "corpus.json").read_text(encoding="utf-8"))
     queries = json.loads((DATA / "dev_queries.json").read_text(encoding="utf-8"))

@@ -71,7 +71,11 @@ def test_split_question_answer_reads_the_localgovfaq_shape():
 def test_index_build_and_query_latency_for_2000_faqs():
     """The issue's budget: build < 10 s for 2,000 FAQs, p99 < 20 ms per question (generous margins here)."""
     docs = [
-        Document(str(n), f"{topic}について知りたい{n}", f"{topic}の手続は{n}番窓口で受け付けます。必要なものは本人確認書類です。")
+        Document(
+            str(n),
+            f"{topic}について知りたい{n}",
+            f"{topic}の手続は{n}番窓口で受け付けます。必要なものは本人確認書類です。",
+        )
         for n in range(2000)
         for topic in (["住民票", "転入届", "粗大ごみ", "保育園", "図書館", "固定資産税", "避難所", "児童手当"][n % 8],)
     ]

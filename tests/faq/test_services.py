@@ -107,8 +107,12 @@ def test_the_threshold_is_the_municipalitys_setting(faqs_a):
     city = faqs_a["juminhyo"].municipality
     with municipality_scope(city):
         module_activation_set(
-            municipality=city, actor=None, module_key="faq", enabled=True,
-            settings={"confidence_threshold": 95, "log_retention_days": 365}, request=None,
+            municipality=city,
+            actor=None,
+            module_key="faq",
+            enabled=True,
+            settings={"confidence_threshold": 95, "log_retention_days": 365},
+            request=None,
         )
     answer = ask(city, "住民票のことで")
     assert answer.threshold == 0.95
@@ -134,7 +138,11 @@ def test_adding_a_phrasing_resolves_the_group_and_improves_the_next_answer(faqs_
     missed = ask(city, "ソファーを処分したい")
     with municipality_scope(city):
         services.faq_add_phrasing(
-            faq=faqs_a["sodai"], actor=None, phrasing="ソファーを処分したい", resolves=[str(missed.question.public_id), "bad-id"], request=None
+            faq=faqs_a["sodai"],
+            actor=None,
+            phrasing="ソファーを処分したい",
+            resolves=[str(missed.question.public_id), "bad-id"],
+            request=None,
         )
         assert Question.objects.get(pk=missed.question.pk).resolved_faq == faqs_a["sodai"]
     again = ask(city, "ソファーを処分したい")
@@ -177,7 +185,9 @@ def test_every_process_sees_a_change_at_its_next_question(faqs_a):
     assert ask(city, "マンホールのふたが外れている", log=False).answered
 
 
-def test_the_rebuild_task_stores_tokens_that_processes_load_instead_of_analysing(city_b, django_capture_on_commit_callbacks):
+def test_the_rebuild_task_stores_tokens_that_processes_load_instead_of_analysing(
+    city_b, django_capture_on_commit_callbacks
+):
     enable_module(city_b, "faq")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         faq = add_faq(city_b, "犬の登録をしたい", "環境課で登録します。")

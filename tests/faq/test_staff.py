@@ -1,5 +1,3 @@
-
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django_scopes import scopes_disabled
@@ -20,14 +18,22 @@ def test_staff_create_an_faq_and_see_its_history(faqs_a):
     client = admin_client(faqs_a["sodai"].municipality)
     response = client.post(
         "/city-a/staff/faq/add/",
-        {"question": "犬の登録をしたい", "answer": "環境課で登録します。", "phrasings": "犬を飼い始めた", "is_published": "on",
-         "last_reviewed_on": "令和8年4月1日"},
+        {
+            "question": "犬の登録をしたい",
+            "answer": "環境課で登録します。",
+            "phrasings": "犬を飼い始めた",
+            "is_published": "on",
+            "last_reviewed_on": "令和8年4月1日",
+        },
     )
     assert response.status_code == 302
     with scopes_disabled():
         faq = Faq.objects.get(question="犬の登録をしたい")
     assert faq.last_reviewed_on.isoformat() == "2026-04-01"
-    client.post(f"/city-a/staff/faq/{faq.public_id}/", {"question": "犬の登録をしたい", "answer": "環境課で登録します（無料）。", "is_published": "on"})
+    client.post(
+        f"/city-a/staff/faq/{faq.public_id}/",
+        {"question": "犬の登録をしたい", "answer": "環境課で登録します（無料）。", "is_published": "on"},
+    )
     page = client.get(f"/city-a/staff/faq/{faq.public_id}/").content.decode()
     assert "変更履歴" in page and "answer" in page
     with scopes_disabled():
@@ -36,7 +42,9 @@ def test_staff_create_an_faq_and_see_its_history(faqs_a):
 
 def test_a_bad_form_keeps_what_was_typed_and_says_what_is_wrong(faqs_a):
     client = admin_client(faqs_a["sodai"].municipality)
-    page = client.post("/city-a/staff/faq/add/", {"question": "粗大ごみの出し方", "answer": "", "category": "x" * 61}).content.decode()
+    page = client.post(
+        "/city-a/staff/faq/add/", {"question": "粗大ごみの出し方", "answer": "", "category": "x" * 61}
+    ).content.decode()
     assert "回答を入力してください。" in page and "分類は60文字以内にしてください。" in page
     assert 'value="粗大ごみの出し方"' in page and 'href="#id_answer"' in page
     page = client.post("/city-a/staff/faq/add/", {"question": "粗大ごみの出し方", "answer": "回答"}).content.decode()
@@ -73,9 +81,11 @@ def test_delete_is_audited(faqs_a):
         assert AuditEvent.objects.filter(action="faq.deleted").count() == 1
 
 
-CSV = "question,phrasings,answer,category,department,published,last_reviewed\n" \
-      "マイナンバーカードを作りたい,マイナカード | 個人番号カード,市民課で申請できます。,マイナンバー,市民課,1,2026-04-01\n" \
-      "粗大ごみの出し方,,新しい回答です。,ごみ,,1,\n"
+CSV = (
+    "question,phrasings,answer,category,department,published,last_reviewed\n"
+    "マイナンバーカードを作りたい,マイナカード | 個人番号カード,市民課で申請できます。,マイナンバー,市民課,1,2026-04-01\n"
+    "粗大ごみの出し方,,新しい回答です。,ごみ,,1,\n"
+)
 
 
 def test_import_utf8_with_bom_creates_and_updates(faqs_a, shimin_dept_a):
@@ -102,7 +112,9 @@ def test_import_cp932_with_japanese_headers(faqs_a):
 def test_import_refuses_the_whole_file_and_lists_each_bad_line(faqs_a):
     client = admin_client(faqs_a["sodai"].municipality)
     text = "question,answer,department,published\nよい行,回答,,1\n,回答だけ,,1\n課がない,回答,存在しない課,1\n公開が変,回答,,maybe\n"
-    page = client.post("/city-a/staff/faq/import/", {"file": SimpleUploadedFile("f.csv", text.encode())}).content.decode()
+    page = client.post(
+        "/city-a/staff/faq/import/", {"file": SimpleUploadedFile("f.csv", text.encode())}
+    ).content.decode()
     assert "3行目" in page and "4行目" in page and "存在しない課" in page and "5行目" in page
     assert "何も取り込んでいません" in page
     with scopes_disabled():
@@ -113,7 +125,7 @@ def test_import_refuses_files_it_cannot_read(faqs_a):
     client = admin_client(faqs_a["sodai"].municipality)
     for raw, message in [
         (b"\xff\xfe\x00\x81garbage\x80", "文字コードを読み取れません"),
-        ("title,body\nx,y\n".encode(), "question（質問）と answer（回答）"),
+        (b"title,body\nx,y\n", "question（質問）と answer（回答）"),
     ]:
         page = client.post("/city-a/staff/faq/import/", {"file": SimpleUploadedFile("f.csv", raw)}).content.decode()
         assert message in page
@@ -121,7 +133,7 @@ def test_import_refuses_files_it_cannot_read(faqs_a):
 
 def test_export_round_trips_through_import_and_guards_formulas(faqs_a):
     city = faqs_a["sodai"].municipality
-    add_faq(city, "=HYPERLINK(\"x\")", "+数式のような回答")
+    add_faq(city, '=HYPERLINK("x")', "+数式のような回答")
     client = admin_client(city)
     response = client.get("/city-a/staff/faq/export.csv")
     body = b"".join(response.streaming_content).decode("utf-8")
@@ -153,7 +165,12 @@ def test_synonyms_are_edited_and_change_the_answers(faqs_a):
 def test_misses_are_grouped_with_counts_and_become_an_faq_in_two_clicks(faqs_a):
     city = faqs_a["sodai"].municipality
     resident = Client()
-    for text in ["マンホールのふたが外れている", "マンホールのふたが外れています", "マンホールのふたが壊れている", "今日の天気"]:
+    for text in [
+        "マンホールのふたが外れている",
+        "マンホールのふたが外れています",
+        "マンホールのふたが壊れている",
+        "今日の天気",
+    ]:
         resident.get("/city-a/faq/", {"q": text})
     client = admin_client(city)
     page = client.get("/city-a/staff/faq/misses/").content.decode()
@@ -166,7 +183,12 @@ def test_misses_are_grouped_with_counts_and_become_an_faq_in_two_clicks(faqs_a):
     # Click 2: save.
     response = client.post(
         "/city-a/staff/faq/add/",
-        {"question": "マンホールのふたが外れている", "answer": "建設課へ連絡してください。", "is_published": "on", "resolves": ids},
+        {
+            "question": "マンホールのふたが外れている",
+            "answer": "建設課へ連絡してください。",
+            "is_published": "on",
+            "resolves": ids,
+        },
     )
     assert response.status_code == 302
     with scopes_disabled():
@@ -185,7 +207,11 @@ def test_a_miss_is_added_as_a_phrasing_in_two_clicks(faqs_a):
     assert "ソファーを処分したい" in client.get("/city-a/staff/faq/misses/").content.decode()
     response = client.post(
         "/city-a/staff/faq/misses/phrasing/",
-        {"faq": str(faqs_a["sodai"].public_id), "phrasing": "ソファーを処分したい", "resolves": [str(question.public_id)]},
+        {
+            "faq": str(faqs_a["sodai"].public_id),
+            "phrasing": "ソファーを処分したい",
+            "resolves": [str(question.public_id)],
+        },
     )
     assert response.status_code == 302
     with scopes_disabled():

@@ -29,7 +29,7 @@ def test_clean_question_drops_control_characters_and_caps_length():
 
 
 def test_answer_markup_links_and_escapes_everything_else():
-    html = render_answer('申請は[こちら](/nankoku/procedures/juminhyo/)です。<script>alert(1)</script>\n\n二段落目')
+    html = render_answer("申請は[こちら](/nankoku/procedures/juminhyo/)です。<script>alert(1)</script>\n\n二段落目")
     assert '<a href="/nankoku/procedures/juminhyo/">こちら</a>' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert html.count("<p>") == 2

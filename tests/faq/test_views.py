@@ -10,8 +10,8 @@ from .conftest import add_faq
 
 def test_the_widget_is_on_resident_pages_of_a_municipality_with_the_module(faqs_a, city_b):
     page = Client().get("/city-a/").content.decode()
-    assert 'data-faq-widget' in page and 'action="/city-a/faq/"' in page and 'role="log"' in page
-    assert 'data-faq-widget' not in Client().get("/city-b/").content.decode()  # module off there
+    assert "data-faq-widget" in page and 'action="/city-a/faq/"' in page and 'role="log"' in page
+    assert "data-faq-widget" not in Client().get("/city-b/").content.decode()  # module off there
 
 
 def test_the_widget_is_not_in_the_back_office(faqs_a):
@@ -26,7 +26,7 @@ def test_without_javascript_the_chat_is_a_search_form_that_answers(faqs_a):
     assert response.status_code == 200
     assert "住民票の写しを取りたい" in page
     assert 'href="/city-a/procedures/juminhyo/"' in page  # the answer's link to the online procedure
-    assert f'/city-a/faq/{faqs_a["juminhyo"].public_id}/' in page  # its source FAQ
+    assert f"/city-a/faq/{faqs_a['juminhyo'].public_id}/" in page  # its source FAQ
     assert 'name="helpful" value="no"' in page
     assert 'value="住民票がほしい"' in page  # what the resident typed is kept
 
@@ -70,7 +70,8 @@ def test_feedback_without_javascript_redirects_back_and_with_fetch_returns_a_fra
     response = client.post(f"/city-a/faq/feedback/{question.public_id}/", {"helpful": "no", "next": "/city-a/faq/?q=x"})
     assert response.status_code == 302 and response["Location"] == "/city-a/faq/?q=x"
     response = client.post(
-        f"/city-a/faq/feedback/{question.public_id}/", {"helpful": "yes", "next": "https://evil.example/"},
+        f"/city-a/faq/feedback/{question.public_id}/",
+        {"helpful": "yes", "next": "https://evil.example/"},
         headers={"X-Requested-With": "fetch"},
     )
     assert response.status_code == 200 and "ありがとうございました" in response.content.decode()
@@ -84,7 +85,9 @@ def test_feedback_open_redirect_is_refused(faqs_a):
     Client().get("/city-a/faq/", {"q": "住民票がほしい"})
     with scopes_disabled():
         question = Question.objects.get()
-    response = Client().post(f"/city-a/faq/feedback/{question.public_id}/", {"helpful": "no", "next": "//evil.example/"})
+    response = Client().post(
+        f"/city-a/faq/feedback/{question.public_id}/", {"helpful": "no", "next": "//evil.example/"}
+    )
     assert response["Location"] == "/city-a/faq/"
 
 

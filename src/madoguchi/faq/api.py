@@ -96,14 +96,18 @@ def _contact(answer: services.Answer, municipality: Any) -> dict[str, str]:
     department = answer.department
     hours = localized(municipality.office_hours, municipality.office_hours_en)
     if department is not None:
-        return {"name": department.display_name, "phone": department.phone, "email": department.email, "office_hours": hours}
+        return {
+            "name": department.display_name,
+            "phone": department.phone,
+            "email": department.email,
+            "office_hours": hours,
+        }
     return {
         "name": municipality.contact_department or municipality.display_name,
         "phone": municipality.contact_phone,
         "email": municipality.contact_email,
         "office_hours": hours,
     }
-
 
 
 @router.post(
@@ -142,7 +146,9 @@ def feedback(request: HttpRequest, slug: str, question_id: str, payload: Feedbac
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        question = services.question_feedback(municipality=municipality, question_id=question_id, helpful=payload.helpful)
+        question = services.question_feedback(
+            municipality=municipality, question_id=question_id, helpful=payload.helpful
+        )
         return {"question_id": str(question.public_id), "helpful": question.helpful}
 
 
@@ -151,5 +157,12 @@ def faq_list(request: HttpRequest, slug: str, page: Query[PageParams]) -> dict[s
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        queryset = selectors.faq_list_published(municipality).select_related("municipality").order_by("category", "question", "pk")
-        return {"count": queryset.count(), "items": [faq_out(f) for f in queryset[page.offset : page.offset + page.limit]]}
+        queryset = (
+            selectors.faq_list_published(municipality)
+            .select_related("municipality")
+            .order_by("category", "question", "pk")
+        )
+        return {
+            "count": queryset.count(),
+            "items": [faq_out(f) for f in queryset[page.offset : page.offset + page.limit]],
+        }

@@ -30,13 +30,29 @@ from .models import Faq
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 EXPORT_COLUMNS = (
-    "question", "phrasings", "answer", "category", "department", "keywords", "published", "last_reviewed",
-    "question_en", "answer_en",
+    "question",
+    "phrasings",
+    "answer",
+    "category",
+    "department",
+    "keywords",
+    "published",
+    "last_reviewed",
+    "question_en",
+    "answer_en",
 )
 HEADER_ALIASES = {
-    "質問": "question", "言い換え": "phrasings", "回答": "answer", "分類": "category", "カテゴリ": "category",
-    "担当課": "department", "キーワード": "keywords", "公開": "published", "最終確認日": "last_reviewed",
-    "質問（英語）": "question_en", "回答（英語）": "answer_en",
+    "質問": "question",
+    "言い換え": "phrasings",
+    "回答": "answer",
+    "分類": "category",
+    "カテゴリ": "category",
+    "担当課": "department",
+    "キーワード": "keywords",
+    "公開": "published",
+    "最終確認日": "last_reviewed",
+    "質問（英語）": "question_en",
+    "回答（英語）": "answer_en",
 }
 TRUE = {"1", "true", "yes", "公開", "はい", "○"}
 FALSE = {"0", "false", "no", "非公開", "いいえ", "×", ""}
@@ -85,7 +101,9 @@ def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         raise ServiceError("csv_empty", _("CSVファイルが空です。1行目に見出しが必要です。"), field="file") from exc
     columns = [HEADER_ALIASES.get(h.strip(), h.strip().lower()) for h in header]
     if "question" not in columns or "answer" not in columns:
-        raise ServiceError("csv_header", _("1行目に question（質問）と answer（回答）の見出しが必要です。"), field="file")
+        raise ServiceError(
+            "csv_header", _("1行目に question（質問）と answer（回答）の見出しが必要です。"), field="file"
+        )
     try:
         for number, row in enumerate(reader, start=2):
             if number - 1 > MAX_ROWS:
@@ -109,7 +127,9 @@ def faq_import(*, municipality: Municipality, actor: Any, raw: bytes, request: A
                 data: dict[str, Any] = {
                     "question": row.get("question", ""),
                     "answer": row.get("answer", ""),
-                    "phrasings": "\n".join(p.strip() for p in row.get("phrasings", "").replace(" | ", "\n").splitlines()),
+                    "phrasings": "\n".join(
+                        p.strip() for p in row.get("phrasings", "").replace(" | ", "\n").splitlines()
+                    ),
                     "category": row.get("category", ""),
                     "keywords": row.get("keywords", ""),
                     "question_en": row.get("question_en", ""),
@@ -118,7 +138,10 @@ def faq_import(*, municipality: Municipality, actor: Any, raw: bytes, request: A
                 department_name = row.get("department", "").strip()
                 if department_name:
                     if department_name not in departments:
-                        result.errors.append(_("%(line)d行目: 担当課「%(name)s」がありません。") % {"line": number, "name": department_name[:60]})
+                        result.errors.append(
+                            _("%(line)d行目: 担当課「%(name)s」がありません。")
+                            % {"line": number, "name": department_name[:60]}
+                        )
                         continue
                     data["department"] = departments[department_name]
                 published = _parse_bool(row.get("published", "1") or "1")
@@ -131,7 +154,9 @@ def faq_import(*, municipality: Municipality, actor: Any, raw: bytes, request: A
                     try:
                         data["last_reviewed_on"] = datetime.date.fromisoformat(reviewed.replace("/", "-"))
                     except ValueError:
-                        result.errors.append(_("%(line)d行目: 最終確認日は 2026-04-01 の形にしてください。") % {"line": number})
+                        result.errors.append(
+                            _("%(line)d行目: 最終確認日は 2026-04-01 の形にしてください。") % {"line": number}
+                        )
                         continue
                 question = " ".join(data["question"].split())
                 existing = Faq.objects.filter(municipality=municipality, question=question).first()

@@ -34,12 +34,25 @@ class FaqForm(forms.ModelForm):
     class Meta:
         model = Faq
         fields = [
-            "question", "phrasings", "answer", "category", "keywords", "is_published", "question_en", "answer_en",
+            "question",
+            "phrasings",
+            "answer",
+            "category",
+            "keywords",
+            "is_published",
+            "question_en",
+            "answer_en",
         ]
         widgets = {"phrasings": forms.Textarea(attrs={"rows": 4}), "answer": forms.Textarea(attrs={"rows": 8})}
         error_messages = {
-            "question": {"required": _("質問を入力してください。"), "max_length": _("質問は200文字以内にしてください。")},
-            "answer": {"required": _("回答を入力してください。"), "max_length": _("回答は10,000文字以内にしてください。")},
+            "question": {
+                "required": _("質問を入力してください。"),
+                "max_length": _("質問は200文字以内にしてください。"),
+            },
+            "answer": {
+                "required": _("回答を入力してください。"),
+                "max_length": _("回答は10,000文字以内にしてください。"),
+            },
             "phrasings": {"max_length": _("言い換えは合わせて5,000文字以内にしてください。")},
             "category": {"max_length": _("分類は60文字以内にしてください。")},
             "keywords": {"max_length": _("キーワードは300文字以内にしてください。")},
@@ -62,8 +75,18 @@ class FaqForm(forms.ModelForm):
             },
         )
         self.order_fields(
-            ["question", "phrasings", "answer", "category", "department", "keywords", "last_reviewed_on",
-             "is_published", "question_en", "answer_en"]
+            [
+                "question",
+                "phrasings",
+                "answer",
+                "category",
+                "department",
+                "keywords",
+                "last_reviewed_on",
+                "is_published",
+                "question_en",
+                "answer_en",
+            ]
         )
 
 
@@ -88,17 +111,26 @@ class ImportForm(forms.Form):
 
 
 class PhrasingForm(forms.Form):
-    faq = forms.ModelChoiceField(
+    faq: forms.ModelChoiceField = forms.ModelChoiceField(
         queryset=Faq.objects.none(),
         label=_("追加先のFAQ"),
-        error_messages={"required": _("追加先のFAQを選んでください。"), "invalid_choice": _("FAQを選び直してください。")},
+        error_messages={
+            "required": _("追加先のFAQを選んでください。"),
+            "invalid_choice": _("FAQを選び直してください。"),
+        },
     )
     phrasing = forms.CharField(
-        label=_("言い換え"), max_length=200, error_messages={"required": _("追加する言い換えを入力してください。"),
-                                                             "max_length": _("言い換えは200文字以内にしてください。")}
+        label=_("言い換え"),
+        max_length=200,
+        error_messages={
+            "required": _("追加する言い換えを入力してください。"),
+            "max_length": _("言い換えは200文字以内にしてください。"),
+        },
     )
 
     def __init__(self, *args: Any, faqs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["faq"].queryset = faqs
-        self.fields["faq"].to_field_name = "public_id"
+        field = self.fields["faq"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = faqs
+        field.to_field_name = "public_id"

@@ -50,7 +50,9 @@ def _synonyms(municipality: Municipality) -> retrieval.Synonyms:
 
 
 def state_for(municipality: Municipality) -> FaqIndexState:
-    state = FaqIndexState.objects.filter(municipality=municipality).only("generation", "version", "built_version").first()
+    state = (
+        FaqIndexState.objects.filter(municipality=municipality).only("generation", "version", "built_version").first()
+    )
     if state is None:
         try:
             with transaction.atomic():

@@ -37,7 +37,9 @@ def questions_asked(municipality: Municipality, *, fiscal_year: int) -> Metric:
 
 def answer_rate(municipality: Municipality, *, fiscal_year: int) -> Metric:
     """Share of questions answered with confidence (AI 相談対応率); None without any question."""
-    counts = _in_year(municipality, fiscal_year).aggregate(total=Count("pk"), answered=Count("pk", filter=Q(answered=True)))
+    counts = _in_year(municipality, fiscal_year).aggregate(
+        total=Count("pk"), answered=Count("pk", filter=Q(answered=True))
+    )
     value = round(100 * counts["answered"] / counts["total"], 1) if counts["total"] else None
     return Metric("faq.answer_rate", _("AIチャットボットの回答率"), value, "%")
 

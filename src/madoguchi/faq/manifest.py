@@ -56,7 +56,9 @@ MANIFEST = ModuleManifest(
         NavEntry(_("答えられなかった質問"), "faq_staff:misses", "faq.manage"),
     ),
     settings=(
-        SettingSpec("confidence_threshold", _("回答する確信度のしきい値（%）"), int, DEFAULT_THRESHOLD, minimum=5, maximum=95),
+        SettingSpec(
+            "confidence_threshold", _("回答する確信度のしきい値（%）"), int, DEFAULT_THRESHOLD, minimum=5, maximum=95
+        ),
         SettingSpec(
             "log_retention_days", _("質問の記録を残す日数"), int, DEFAULT_RETENTION_DAYS, minimum=30, maximum=1825
         ),

@@ -22,14 +22,18 @@ class Faq(MunicipalityOwned):
     answer = models.TextField(
         _("回答"),
         max_length=10000,
-        help_text=_("空行で段落を分けます。リンクは [表示する文字](/パス) または [表示する文字](https://…) と書きます。"),
+        help_text=_(
+            "空行で段落を分けます。リンクは [表示する文字](/パス) または [表示する文字](https://…) と書きます。"
+        ),
     )
     answer_en = models.TextField(_("回答（英語）"), max_length=10000, blank=True)
     category = models.CharField(_("分類"), max_length=60, blank=True)
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("担当課")
     )
-    keywords = models.CharField(_("キーワード"), max_length=300, blank=True, help_text=_("読点またはスペースで区切ります。"))
+    keywords = models.CharField(
+        _("キーワード"), max_length=300, blank=True, help_text=_("読点またはスペースで区切ります。")
+    )
     is_published = models.BooleanField(_("公開する"), default=True)
     last_reviewed_on = models.DateField(_("最終確認日"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -71,7 +75,9 @@ class FaqRevision(MunicipalityOwned):
     number = models.PositiveIntegerField()
     content = models.JSONField()
     changed_fields = models.JSONField(default=list)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,7 +125,9 @@ class FaqIndexState(MunicipalityOwned):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["municipality"], name="faq_index_state_one_per_municipality"),
-            models.CheckConstraint(condition=Q(built_version__lte=models.F("version")), name="faq_index_built_le_version"),
+            models.CheckConstraint(
+                condition=Q(built_version__lte=models.F("version")), name="faq_index_built_le_version"
+            ),
         ]
 
 

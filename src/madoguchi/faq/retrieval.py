@@ -45,9 +45,41 @@ _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭�
 # A question longer than this is cut before analysis (the web and API accept 500 characters).
 MAX_QUERY_CHARS = 2000
 _STOP = frozenset(
-    {"する", "ある", "いる", "なる", "できる", "こと", "もの", "ため", "よう", "方", "どう", "何", "いつ", "どこ",
-     "教える", "知る", "思う", "いう", "ない", "良い", "いい", "欲しい", "たい", "下さる", "くださる", "お", "ご",
-     "場合", "について", "答え", "質問", "answer", "question"}
+    {
+        "する",
+        "ある",
+        "いる",
+        "なる",
+        "できる",
+        "こと",
+        "もの",
+        "ため",
+        "よう",
+        "方",
+        "どう",
+        "何",
+        "いつ",
+        "どこ",
+        "教える",
+        "知る",
+        "思う",
+        "いう",
+        "ない",
+        "良い",
+        "いい",
+        "欲しい",
+        "たい",
+        "下さる",
+        "くださる",
+        "お",
+        "ご",
+        "場合",
+        "について",
+        "答え",
+        "質問",
+        "answer",
+        "question",
+    }
 )
 
 
@@ -70,7 +102,7 @@ class Tokenizer:
         self._local = threading.local()
         self._pos_cache: dict[int, int] = {}
 
-    def _sudachi(self):  # noqa: ANN202 - sudachipy has no stubs
+    def _sudachi(self):
         tokenizer = getattr(self._local, "tokenizer", None)
         if tokenizer is None:
             # Only the fields used here are loaded per morpheme (measurably faster on long answers).
@@ -258,9 +290,7 @@ class Index:
         k1, b = weights.k1, weights.b
         self._word_q = _Bm25([d.question_words for d in self.documents], k1=k1, b=b)
         repeat = max(1, weights.question_repeat)
-        self._word_all = _Bm25(
-            [d.question_words * repeat + d.answer_words for d in self.documents], k1=k1, b=b
-        )
+        self._word_all = _Bm25([d.question_words * repeat + d.answer_words for d in self.documents], k1=k1, b=b)
         self._char_q = _Bm25([d.question_chars for d in self.documents], k1=k1, b=b)
         self._char_all = _Bm25([d.question_chars + d.answer_chars for d in self.documents], k1=k1, b=b)
         self._question_sets = [frozenset(d.question_words) for d in self.documents]
@@ -274,7 +304,7 @@ class Index:
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
     @classmethod
-    def build(cls, documents: Iterable[Document], **kwargs) -> Index:  # noqa: ANN003
+    def build(cls, documents: Iterable[Document], **kwargs) -> Index:
         return cls([tokenize_document(d) for d in documents], **kwargs)
 
     def __len__(self) -> int:

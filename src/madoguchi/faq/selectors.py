@@ -36,7 +36,9 @@ def faq_list_for_staff(municipality: Municipality, user: Any, *, search: str = "
     if allowed is not None:
         queryset = queryset.filter(department_id__in=allowed)
     if search:
-        queryset = queryset.filter(Q(question__icontains=search) | Q(phrasings__icontains=search) | Q(keywords__icontains=search))
+        queryset = queryset.filter(
+            Q(question__icontains=search) | Q(phrasings__icontains=search) | Q(keywords__icontains=search)
+        )
     return queryset.order_by("category", "question", "pk")
 
 
@@ -77,23 +79,25 @@ def miss_groups(municipality: Municipality, *, days: int = MISSES_DAYS) -> list[
     each question joins the first group whose first question is similar enough), largest groups first."""
     since = timezone.now() - datetime.timedelta(days=days)
     rows = (
-        Question.objects.filter(municipality=municipality, answered=False, resolved_faq__isnull=True, asked_at__gte=since)
+        Question.objects.filter(
+            municipality=municipality, answered=False, resolved_faq__isnull=True, asked_at__gte=since
+        )
         .order_by("-asked_at")
         .values_list("public_id", "text", "asked_at", "top_faq_id")[:MISSES_SCAN]
     )
     groups: list[tuple[frozenset[str], MissGroup]] = []
     for public_id, text, asked_at, top_faq_id in rows:
         grams = bigrams(text)
-        for grams_of_group, group in groups:
-            if similarity(grams, grams_of_group) >= GROUP_SIMILARITY:
-                break
-        else:
+        group = next((g for grams_of_group, g in groups if similarity(grams, grams_of_group) >= GROUP_SIMILARITY), None)
+        if group is None:
             group = MissGroup(text=text, last_asked=asked_at, best_faq_id=top_faq_id)
             groups.append((grams, group))
         group.question_ids.append(str(public_id))
         if text not in group.texts and len(group.texts) < 5:
             group.texts.append(text)
-    result = sorted((g for _grams, g in groups), key=lambda g: (-g.count, -(g.last_asked.timestamp() if g.last_asked else 0)))
+    result = sorted(
+        (g for _grams, g in groups), key=lambda g: (-g.count, -(g.last_asked.timestamp() if g.last_asked else 0))
+    )
     faq_ids = {g.best_faq_id for g in result if g.best_faq_id}
     faqs = {f.pk: f for f in Faq.objects.filter(municipality=municipality, pk__in=faq_ids)}
     for group in result:

@@ -88,7 +88,9 @@ def _normalise_data(data: dict[str, Any]) -> dict[str, Any]:
         if key in out and isinstance(out[key], str):
             out[key] = " ".join(out[key].split())
     if "phrasings" in out:
-        out["phrasings"] = "\n".join(dict.fromkeys(line.strip() for line in (out["phrasings"] or "").splitlines() if line.strip()))
+        out["phrasings"] = "\n".join(
+            dict.fromkeys(line.strip() for line in (out["phrasings"] or "").splitlines() if line.strip())
+        )
     return out
 
 
@@ -104,7 +106,9 @@ def faq_create(
     """A new FAQ; `resolves` are ids of logged questions it answers (a group of misses turned into an FAQ)."""
     data = _normalise_data(data)
     _check_department(municipality, actor, data.get("department"))
-    faq = Faq(municipality=municipality, created_by=actor if getattr(actor, "is_authenticated", False) else None, **data)
+    faq = Faq(
+        municipality=municipality, created_by=actor if getattr(actor, "is_authenticated", False) else None, **data
+    )
     _check_unique_question(faq)
     full_clean_or_refuse(faq)
     faq.save()
@@ -157,8 +161,13 @@ def faq_delete(*, faq: Faq, actor: Any, request: HttpRequest | None) -> None:
     public_id = str(faq.public_id)
     faq.delete()
     audit_record(
-        action="faq.deleted", actor=actor, municipality=municipality, object_type="faq", object_id=public_id,
-        request=request, details={},
+        action="faq.deleted",
+        actor=actor,
+        municipality=municipality,
+        object_type="faq",
+        object_id=public_id,
+        request=request,
+        details={},
     )
     index_changed(municipality)
 
@@ -172,15 +181,13 @@ def _resolve_questions(municipality: Municipality, question_ids: list[str], faq:
             continue
     if not valid:
         return 0
-    return Question.objects.filter(
-        municipality=municipality, public_id__in=valid, resolved_faq__isnull=True
-    ).update(resolved_faq=faq, resolved_at=timezone.now())
+    return Question.objects.filter(municipality=municipality, public_id__in=valid, resolved_faq__isnull=True).update(
+        resolved_faq=faq, resolved_at=timezone.now()
+    )
 
 
 @transaction.atomic
-def faq_add_phrasing(
-    *, faq: Faq, actor: Any, phrasing: str, resolves: list[str], request: HttpRequest | None
-) -> Faq:
+def faq_add_phrasing(*, faq: Faq, actor: Any, phrasing: str, resolves: list[str], request: HttpRequest | None) -> Faq:
     """Add a resident's wording to an existing FAQ (from a group of misses) and mark the group resolved."""
     municipality = faq.municipality
     phrasing = " ".join(clean_question(phrasing).split())
@@ -217,7 +224,9 @@ def synonym_save(
 ) -> Synonym:
     items = split_list(phrases)
     if len(items) < 2:
-        raise ServiceError("synonym_too_few", _("同じ意味の言葉を2つ以上、読点で区切って入力してください。"), field="phrases")
+        raise ServiceError(
+            "synonym_too_few", _("同じ意味の言葉を2つ以上、読点で区切って入力してください。"), field="phrases"
+        )
     if any(len(item) > 50 for item in items):
         raise ServiceError("synonym_too_long", _("言葉は1つ50文字以内にしてください。"), field="phrases")
     value = "、".join(items)
@@ -248,8 +257,13 @@ def synonym_delete(*, synonym: Synonym, actor: Any, request: HttpRequest | None)
     public_id = str(synonym.public_id)
     synonym.delete()
     audit_record(
-        action="faq.synonym_deleted", actor=actor, municipality=municipality, object_type="faq_synonym",
-        object_id=public_id, request=request, details={},
+        action="faq.synonym_deleted",
+        actor=actor,
+        municipality=municipality,
+        object_type="faq_synonym",
+        object_id=public_id,
+        request=request,
+        details={},
     )
     index_changed(municipality)
 
@@ -341,7 +355,7 @@ def faq_ask(*, municipality: Municipality, text: str, channel: str = Channel.WEB
 
 @transaction.atomic
 def question_feedback(*, municipality: Municipality, question_id: str, helpful: bool) -> Question:
-    """"Was this helpful?" for one answered question. Sending the same answer again changes nothing."""
+    """ "Was this helpful?" for one answered question. Sending the same answer again changes nothing."""
     from madoguchi.core.tenancy import get_object_in_municipality
 
     question = get_object_in_municipality(

@@ -65,8 +65,11 @@ def faq_edit(request: HttpRequest, faq_id: str | None = None) -> HttpResponse:
     form = FaqForm(
         request.POST or None,
         instance=faq if request.method == "GET" else None,
-        initial={**initial, "department": faq.department if faq else None,
-                 "last_reviewed_on": faq.last_reviewed_on if faq else timezone.localdate()},
+        initial={
+            **initial,
+            "department": faq.department if faq else None,
+            "last_reviewed_on": faq.last_reviewed_on if faq else timezone.localdate(),
+        },
         municipality=municipality,
         departments=department_scope(request.user, municipality),
     )
@@ -74,7 +77,9 @@ def faq_edit(request: HttpRequest, faq_id: str | None = None) -> HttpResponse:
         data = {key: form.cleaned_data.get(key) for key in services.EDITABLE_FIELDS}
         try:
             if faq is None:
-                services.faq_create(municipality=municipality, actor=request.user, data=data, request=request, resolves=resolves)
+                services.faq_create(
+                    municipality=municipality, actor=request.user, data=data, request=request, resolves=resolves
+                )
             else:
                 services.faq_update(faq=faq, actor=request.user, data=data, request=request)
         except ServiceError as error:
@@ -129,7 +134,8 @@ def faq_import(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(created)d件を追加し、%(updated)d件を更新しました。") % {"created": result.created, "updated": result.updated},
+                    _("%(created)d件を追加し、%(updated)d件を更新しました。")
+                    % {"created": result.created, "updated": result.updated},
                 )
                 return redirect("faq_staff:list", municipality_slug=municipality.slug)
     return render(request, "faq/staff_import.html", {"form": form, "row_errors": errors})
@@ -143,8 +149,13 @@ def faq_export(request: HttpRequest) -> StreamingHttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     faqs = selectors.faq_list_for_staff(municipality, request.user)
     audit_record(
-        action="faq.exported", actor=request.user, municipality=municipality, object_type="faq", object_id="",
-        request=request, details={"count": faqs.count()},
+        action="faq.exported",
+        actor=request.user,
+        municipality=municipality,
+        object_type="faq",
+        object_id="",
+        request=request,
+        details={"count": faqs.count()},
     )
     response = StreamingHttpResponse(
         stream_csv(csvio.EXPORT_COLUMNS, csvio.export_rows(faqs.iterator(chunk_size=500))),
@@ -165,7 +176,10 @@ def synonyms(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.synonym_save(
-                municipality=municipality, actor=request.user, phrases=form.cleaned_data["phrases"], synonym=None,
+                municipality=municipality,
+                actor=request.user,
+                phrases=form.cleaned_data["phrases"],
+                synonym=None,
                 request=request,
             )
         except ServiceError as error:
@@ -191,7 +205,10 @@ def synonym_edit(request: HttpRequest, synonym_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.synonym_save(
-                municipality=municipality, actor=request.user, phrases=form.cleaned_data["phrases"], synonym=synonym,
+                municipality=municipality,
+                actor=request.user,
+                phrases=form.cleaned_data["phrases"],
+                synonym=synonym,
                 request=request,
             )
         except ServiceError as error:
@@ -246,9 +263,9 @@ def add_phrasing(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("言い換えとしてFAQに追加しました。"))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                messages.error(request, str(message))
     return redirect("faq_staff:misses", municipality_slug=municipality.slug)
 
 

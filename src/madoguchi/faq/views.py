@@ -79,8 +79,10 @@ def feedback(request: HttpRequest, question_id: str) -> HttpResponse:
         return render(request, "faq/_feedback_done.html", {"helpful": helpful == "yes"})
     messages.success(request, _("ご意見ありがとうございました。"))
     back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back.startswith(
-        f"/{municipality.slug}/"
+    if (
+        back
+        and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        and back.startswith(f"/{municipality.slug}/")
     ):
         return redirect(back)
     return redirect("faq:chat", municipality_slug=municipality.slug)
