@@ -284,6 +284,10 @@ class Answer:
 
     @property
     def department(self) -> Department | None:
+        """The 課 to ask: the answer's, or the closest candidate's when the question was at least half-way to
+        an answer. For a question far from every FAQ, None: the municipality's general contact is shown."""
+        if not self.answered and self.confidence < self.threshold / 2:
+            return None
         for faq in [self.best, *self.candidates]:
             if faq is not None and faq.department is not None:
                 return faq.department
