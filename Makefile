@@ -69,6 +69,7 @@ bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/submissions.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/faq_localgovfaq.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)

@@ -77,6 +77,7 @@ def _site(municipality: Municipality) -> Site:
             request=None,
         )
         enable_module(municipality, "procedures")
+        enable_module(municipality, "faq")
         procedure = Procedure.objects.create(
             municipality=municipality,
             slug="site-procedure",
@@ -177,6 +178,13 @@ def _settings_saved(site: Site) -> bool:
 def _notice_added(site: Site) -> bool:
     with scopes_disabled():
         return Notice.objects.filter(municipality=site.municipality, title="権限テスト").exists()
+
+
+def _faq_added(site: Site) -> bool:
+    from madoguchi.faq.models import Faq
+
+    with scopes_disabled():
+        return Faq.objects.filter(municipality=site.municipality, question="権限テストFAQ").exists()
 
 
 def _procedure_added(site: Site) -> bool:
@@ -355,6 +363,18 @@ SCREENS += [
         Perm.PROCEDURES_MANAGE,
         {"col_0": "1"},
         _export_columns_set,
+    ),
+]
+SCREENS += [
+    Screen("faq", "GET", "/{slug}/staff/faq/", Perm.FAQ_MANAGE),
+    Screen("faq_misses", "GET", "/{slug}/staff/faq/misses/", Perm.FAQ_MANAGE),
+    Screen(
+        "faq_add_post",
+        "POST",
+        "/{slug}/staff/faq/add/",
+        Perm.FAQ_MANAGE,
+        {"question": "権限テストFAQ", "answer": "回答", "department": "{department_pk}", "is_published": "on"},
+        _faq_added,
     ),
 ]
 SCREEN_IDS = [s.name for s in SCREENS]

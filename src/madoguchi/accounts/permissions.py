@@ -32,6 +32,7 @@ class Perm:
     PROCEDURES_MANAGE = "procedures.manage"
     PAYMENTS_MANAGE = "payments.manage"
     API_TOKENS_MANAGE = "staff.api_tokens.manage"
+    FAQ_MANAGE = "faq.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -58,10 +59,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PROCEDURES_MANAGE,
             Perm.PAYMENTS_MANAGE,
             Perm.API_TOKENS_MANAGE,
+            Perm.FAQ_MANAGE,
         }
     ),
     Role.DEPARTMENT_STAFF: frozenset(
-        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.PAYMENTS_MANAGE}
+        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.PAYMENTS_MANAGE, Perm.FAQ_MANAGE}
     ),
     Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.PAYMENTS_MANAGE}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

@@ -52,6 +52,9 @@ class ModuleManifest:
     demo_seeder: Callable[[Municipality], None] | None = None
     # Callables (request) -> HTML or "" that contribute a section to the municipality home page.
     home_sections: tuple[Callable[[Any], str], ...] = ()
+    # Callables (request) -> HTML or "" rendered at the end of every resident page of a municipality that has
+    # the module on (not the back office), e.g. the FAQ chat widget.
+    page_sections: tuple[Callable[[Any], str], ...] = ()
     # Dotted paths of django-tasks tasks taking a municipality id, enqueued for every municipality by the
     # daily maintenance (e.g. expiring a module's old drafts).
     maintenance_tasks: tuple[str, ...] = ()

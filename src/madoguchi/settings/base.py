@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "madoguchi.notices",
     "madoguchi.procedures",
     "madoguchi.payments",
+    "madoguchi.faq",
     "madoguchi.demo",
 ]
 
@@ -210,6 +211,7 @@ RATE_LIMITS = {
     "identity_start": (30, 10 * 60),
     "application": (60, 10 * 60),
     "api_application": (120, 10 * 60),
+    "faq_ask": (120, 10 * 60),
 }
 # A deployment may tune any limit: MADOGUCHI_RATE_LIMITS='{"api_application": [600, 600]}' (count, seconds).
 for _bucket, (_count, _seconds) in json.loads(os.environ.get("MADOGUCHI_RATE_LIMITS") or "{}").items():

@@ -1,0 +1,93 @@
+import time
+
+from madoguchi.faq import retrieval
+from madoguchi.faq.retrieval import Document, Index, Synonyms, normalize
+
+DOCS = [
+    Document("juminhyo", "住民票の写しを取りたい", "市民課で住民票の写しを交付します。手数料は300円です。"),
+    Document("tennyu", "転入届の出し方", "他の市区町村から住所を移したときは14日以内に届け出てください。"),
+    Document("sodai", "粗大ごみの出し方", "一辺が50cmを超えるごみは申し込んでから出してください。"),
+    Document("hoikuen", "保育園の入園申し込み", "子育て支援課で受け付けます。"),
+    Document("toshokan", "図書館の開館時間", "9時30分から18時まで開いています。"),
+]
+
+
+def test_normalize_folds_width_case_and_old_kanji():
+    assert normalize("ＡＢＣ　１２３") == "abc 123"
+    assert normalize("ｼﾞｭｳﾐﾝﾋｮｳ") == "ジュウミンヒョウ"
+    assert normalize("國民健康保險") == "国民健康保険"
+
+
+def test_words_are_content_words_in_normalised_form():
+    words = retrieval.tokenizer().words("住民票を取りたいのですが")
+    assert words == ["住民", "票", "取る"]  # mode A splits compounds; the particles and auxiliaries are dropped
+    assert retrieval.tokenizer().words("子ども") == retrieval.tokenizer().words("子供")  # 表記揺れ folded
+
+
+def test_the_matching_faq_ranks_first_and_confidence_is_high():
+    index = Index.build(DOCS)
+    ranked = index.rank("住民票がほしい")
+    assert ranked.hits[0].id == "juminhyo"
+    assert ranked.confidence >= 0.6
+
+
+def test_an_unrelated_question_gets_low_confidence():
+    index = Index.build(DOCS)
+    assert index.rank("明日の天気を教えて").confidence < 0.3
+    assert index.rank("おいしいラーメン屋").confidence < 0.3
+
+
+def test_synonyms_let_residents_use_their_own_words():
+    plain = Index.build(DOCS)
+    with_synonyms = Index.build(DOCS, synonyms=Synonyms([["粗大ごみ", "大きいごみ"], ["転入", "引っ越してきた"]]))
+    assert with_synonyms.rank("大きいごみを捨てたい").hits[0].id == "sodai"
+    assert with_synonyms.rank("引っ越してきた").hits[0].id == "tennyu"
+    assert with_synonyms.rank("引っ越してきた").confidence > plain.rank("引っ越してきた").confidence
+
+
+def test_a_synonym_group_with_one_phrase_is_ignored():
+    assert len(Synonyms([["住民票"], ["", " "], ["a", "b"]])) == 1
+
+
+def test_empty_index_and_empty_question_answer_nothing():
+    assert Index.build([]).rank("住民票").hits == []
+    ranked = Index.build(DOCS).rank("？？？")
+    assert ranked.hits == [] and ranked.confidence == 0.0
+
+
+def test_hostile_input_is_ranked_without_error_and_quickly():
+    index = Index.build(DOCS)
+    started = time.perf_counter()
+    for text in ["住民票" * 20000, "' OR 1=1 --", "<script>alert(1)</script>", "\u202e\u0000\uffff", "🙂" * 1000]:
+        index.rank(text)
+    assert time.perf_counter() - started < 5
+
+
+def test_split_question_answer_reads_the_localgovfaq_shape():
+    doc = retrieval.split_question_answer("7", "Question: 住民票は？\nAnswer: 市民課です。\n二行目")
+    assert doc == Document("7", "住民票は？", "市民課です。\n二行目")
+
+
+def test_index_build_and_query_latency_for_2000_faqs():
+    """The issue's budget is build < 10 s for 2,000 FAQs and p99 < 20 ms per question; bench/faq_localgovfaq.py
+    measures it on real FAQ text. Here, on a machine the suite shares with other work, twice the budget: a
+    regression of the kind that matters (an order of magnitude) still fails."""
+    docs = [
+        Document(
+            str(n),
+            f"{topic}について知りたい{n}",
+            f"{topic}の手続は{n}番窓口で受け付けます。必要なものは本人確認書類です。",
+        )
+        for n in range(2000)
+        for topic in (["住民票", "転入届", "粗大ごみ", "保育園", "図書館", "固定資産税", "避難所", "児童手当"][n % 8],)
+    ]
+    started = time.perf_counter()
+    index = Index.build(docs)
+    assert time.perf_counter() - started < 20
+    timings = []
+    for question in ["住民票を取りたい", "引っ越してきた", "大きいごみ", "保育園に入れたい", "税金の払い方"] * 20:
+        started = time.perf_counter()
+        index.rank(question)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[int(len(timings) * 0.99) - 1] < 0.04
