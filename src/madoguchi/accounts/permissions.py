@@ -28,6 +28,8 @@ class Perm:
     RESIDENTS_VIEW = "residents.view"
     NOTICES_MANAGE = "notices.manage"
     PROCEDURES_MANAGE = "procedures.manage"
+    FACILITIES_MANAGE = "facilities.manage"
+    FACILITIES_COUNTER = "facilities.counter"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -45,10 +47,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.RESIDENTS_VIEW,
             Perm.NOTICES_MANAGE,
             Perm.PROCEDURES_MANAGE,
+            Perm.FACILITIES_MANAGE,
+            Perm.FACILITIES_COUNTER,
         }
     ),
-    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE}),
-    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW}),
+    Role.DEPARTMENT_STAFF: frozenset(
+        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.FACILITIES_MANAGE, Perm.FACILITIES_COUNTER}
+    ),
+    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.FACILITIES_COUNTER}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
 }
 

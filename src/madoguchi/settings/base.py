@@ -7,6 +7,7 @@ key under var/ so that a fresh clone runs with no configuration at all.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "madoguchi.staff",
     "madoguchi.notices",
     "madoguchi.procedures",
+    "madoguchi.facilities",
     "madoguchi.demo",
 ]
 
@@ -203,6 +205,9 @@ RATE_LIMITS = {
     "verification_email": (10, 60 * 60),
     "identity_start": (30, 10 * 60),
     "application": (60, 10 * 60),
+    # 公共施設予約: per user and per client address (both counted; the tighter one answers).
+    "facility_availability": (120, 60),
+    "facility_booking": (20, 10 * 60),
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -256,6 +261,21 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Leaflet 1.9 (BSD-2-Clause) as shipped inside the django-leaflet package (LGPL-3.0, used unmodified and
+# only for these files): served from our own origin as /static/leaflet/…, never from a CDN. The app itself
+# is not installed (it would pull in GeoDjango).
+_LEAFLET_SPEC = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = (
+    [("leaflet", str(Path(next(iter(_LEAFLET_SPEC.submodule_search_locations))) / "static" / "leaflet"))]
+    if _LEAFLET_SPEC and _LEAFLET_SPEC.submodule_search_locations
+    else []
+)
+
+# 公共施設予約 maps: 地理院タイル (the tile URL is configuration; the CSP allows images from its host only).
+FACILITIES_MAP_TILE_URL = os.environ.get(
+    "FACILITIES_MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+)
+FACILITIES_MAP_ATTRIBUTION = os.environ.get("FACILITIES_MAP_ATTRIBUTION", "出典：国土地理院")
 # In development WhiteNoise serves straight from the apps' static folders; production serves the
 # collected, hashed and compressed copies under STATIC_ROOT (`collectstatic`).
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
