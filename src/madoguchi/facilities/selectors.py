@@ -333,3 +333,12 @@ def registrations_search(municipality: Municipality, query: str) -> QuerySet[Reg
 def public_busy_units(room: Room, first: datetime.date, last: datetime.date) -> list[BookedUnit]:
     """Busy units of a room for the public iCal feed (no names, no booking numbers)."""
     return list(_taken_units([room], first, last).select_related("slot").order_by("date", "starts"))
+
+
+def bookings_for_feed(municipality: Municipality, registration: Registration) -> list[Booking]:
+    return list(
+        Booking.objects.filter(municipality=municipality, registration=registration, status__in=ACTIVE_STATUSES)
+        .select_related("room__facility")
+        .prefetch_related(Prefetch("units", queryset=BookedUnit.objects.filter(is_active=True).select_related("slot")))
+        .order_by("date")[:500]
+    )
