@@ -342,3 +342,17 @@ def bookings_for_feed(municipality: Municipality, registration: Registration) ->
         .prefetch_related(Prefetch("units", queryset=BookedUnit.objects.filter(is_active=True).select_related("slot")))
         .order_by("date")[:500]
     )
+
+
+def slots_of_room(room: Room, ids: list[int]) -> list[TimeSlot]:
+    return list(TimeSlot.objects.filter(municipality=room.municipality, room=room, pk__in=ids))
+
+
+def equipment_of_facility(facility: Facility, ids: list[int]) -> list[Any]:
+    from .models import Equipment
+
+    return list(Equipment.objects.filter(municipality=facility.municipality, facility=facility, pk__in=ids))
+
+
+def reduction_get(municipality: Municipality, reduction_id: int) -> Reduction:
+    return get_object_in_municipality(Reduction.objects.all(), municipality, pk=reduction_id)

@@ -621,7 +621,7 @@ def booking_cancel(
 ) -> Booking:
     """Cancel and free the units. The refund follows the facility's table unless staff cancel for the
     facility's own reasons (full refund). Residents cannot cancel on or after the day of use online."""
-    booking = Booking.objects.select_for_update().select_related("room__facility").get(pk=booking.pk)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__facility").get(pk=booking.pk)
     today = today or timezone.localdate()
     if booking.status not in ACTIVE_STATUSES:
         raise ServiceError("not_cancellable", _("この予約はすでに取り消されているか、期限が切れています。"), status=409)
@@ -655,7 +655,7 @@ def booking_reduction_decide(
 ) -> Booking:
     """Staff approve or refuse the 減免 a booking asked for; the fee is recomputed (and a booking with
     nothing left to pay is confirmed)."""
-    booking = Booking.objects.select_for_update().select_related("room__facility", "reduction", "registration").get(
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__facility", "reduction", "registration").get(
         pk=booking.pk
     )
     if booking.reduction_status != ReductionStatus.PENDING or booking.status != BookingStatus.PROVISIONAL:
