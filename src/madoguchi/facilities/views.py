@@ -181,7 +181,7 @@ def book(request: HttpRequest, room_id: str) -> HttpResponse:
     if request.method == "POST":
         form = _booking_form(request, room, request.POST)
         if form.is_valid():
-            data = form.cleaned_data
+            data = dict(form.cleaned_data)  # a refusal put on a field removes it from cleaned_data
             if "confirm" in request.POST:
                 try:
                     booking = services.booking_create(
@@ -216,7 +216,7 @@ def book(request: HttpRequest, room_id: str) -> HttpResponse:
                     return redirect(
                         "facilities:mine_booking", municipality_slug=municipality.slug, booking_id=booking.public_id
                     )
-            if form.is_valid():
+            if not form.errors:
                 quote = services.fee_quote(
                     facility=room.facility,
                     slots=list(data["slots"]),
