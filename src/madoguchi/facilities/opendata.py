@@ -72,7 +72,10 @@ def _notes(facility: Facility) -> str:
 def public_facilities(municipality: Municipality, *, base_url: str = "") -> Iterator[dict[str, str]]:
     from django.utils import translation
 
-    with translation.override("ja"):
+    from madoguchi.core.tenancy import municipality_scope
+
+    # Enters the municipality's scope itself, so a consumer (the open data module, a command) needs none.
+    with translation.override("ja"), municipality_scope(municipality):
         for facility in Facility.objects.filter(municipality=municipality, is_published=True).order_by("pk"):
             row = {
                 "全国地方公共団体コード": municipality.code,
