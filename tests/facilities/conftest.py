@@ -57,9 +57,7 @@ def make_facility(municipality, *, slug="kominkan", **overrides):
 def make_room(facility, *, name="第1会議室", capacity=30, fees=(1000, 1500, 2000)):
     with municipality_scope(facility.municipality):
         room = Room.objects.create(municipality=facility.municipality, facility=facility, name=name, capacity=capacity)
-        for (label, start, end), fee in zip(
-            (("午前", 9, 12), ("午後", 13, 17), ("夜間", 18, 21)), fees, strict=True
-        ):
+        for (label, start, end), fee in zip((("午前", 9, 12), ("午後", 13, 17), ("夜間", 18, 21)), fees, strict=True):
             TimeSlot.objects.create(
                 municipality=facility.municipality,
                 room=room,
@@ -72,8 +70,15 @@ def make_room(facility, *, name="第1会議室", capacity=30, fees=(1000, 1500, 
         return room
 
 
-def make_registration(municipality, user=None, *, kind=RegistrationKind.INDIVIDUAL, status=RegistrationStatus.APPROVED,
-                      resident=True, name=None):
+def make_registration(
+    municipality,
+    user=None,
+    *,
+    kind=RegistrationKind.INDIVIDUAL,
+    status=RegistrationStatus.APPROVED,
+    resident=True,
+    name=None,
+):
     user = user or make_user()
     with municipality_scope(municipality):
         return Registration.objects.create(
@@ -138,7 +143,9 @@ def reductions_a(facilities_a):
 @pytest.fixture
 def piano_a(facility_a):
     with municipality_scope(facility_a.municipality):
-        return Equipment.objects.create(municipality=facility_a.municipality, facility=facility_a, name="ピアノ", fee=500)
+        return Equipment.objects.create(
+            municipality=facility_a.municipality, facility=facility_a, name="ピアノ", fee=500
+        )
 
 
 @pytest.fixture

@@ -21,8 +21,15 @@ def _client(user):
 
 
 def _payload(room, registration, day, slots, **extra):
-    return {"room": str(room.public_id), "date": day.isoformat(), "slots": [s.pk for s in slots],
-            "registration": str(registration.public_id), "attendees": 4, "purpose": "練習", **extra}
+    return {
+        "room": str(room.public_id),
+        "date": day.isoformat(),
+        "slots": [s.pk for s in slots],
+        "registration": str(registration.public_id),
+        "attendees": 4,
+        "purpose": "練習",
+        **extra,
+    }
 
 
 def test_catalogue_and_availability_are_public(facilities_a, room_a, slots_a, open_day):
@@ -52,10 +59,12 @@ def test_booking_is_idempotent_with_the_same_key(facilities_a, room_a, slots_a, 
 
 def test_taken_unit_is_a_409_with_alternatives(facilities_a, room_a, slots_a, registration_a, open_day):
     rival = make_registration(facilities_a)
-    _client(rival.user).post(f"{API}/bookings", json.dumps(_payload(room_a, rival, open_day, slots_a[:1])),
-                             content_type="application/json")
+    _client(rival.user).post(
+        f"{API}/bookings", json.dumps(_payload(room_a, rival, open_day, slots_a[:1])), content_type="application/json"
+    )
     response = _client(registration_a.user).post(
-        f"{API}/bookings", json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
+        f"{API}/bookings",
+        json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
         content_type="application/json",
     )
     assert response.status_code == 409
@@ -77,20 +86,30 @@ def test_taken_unit_is_a_409_with_alternatives(facilities_a, room_a, slots_a, re
         ({"date": "2026-02-30"}, 422),
     ],
 )
-def test_hostile_booking_input_is_refused_in_the_error_shape(facilities_a, room_a, slots_a, registration_a, open_day, change, status):
+def test_hostile_booking_input_is_refused_in_the_error_shape(
+    facilities_a, room_a, slots_a, registration_a, open_day, change, status
+):
     payload = {**_payload(room_a, registration_a, open_day, slots_a[:1]), **change}
-    response = _client(registration_a.user).post(f"{API}/bookings", json.dumps(payload), content_type="application/json")
+    response = _client(registration_a.user).post(
+        f"{API}/bookings", json.dumps(payload), content_type="application/json"
+    )
     assert response.status_code == status
     assert set(response.json()["error"]) == {"code", "message", "fields"}
 
 
-def test_booking_needs_a_session_and_another_municipalitys_room_is_404(facilities_a, room_a, slots_a, registration_a, open_day, city_b):
-    anonymous = Client().post(f"{API}/bookings", json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
-                              content_type="application/json")
+def test_booking_needs_a_session_and_another_municipalitys_room_is_404(
+    facilities_a, room_a, slots_a, registration_a, open_day, city_b
+):
+    anonymous = Client().post(
+        f"{API}/bookings",
+        json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
+        content_type="application/json",
+    )
     assert anonymous.status_code == 401
     other_room = make_room(make_facility(city_b, slug="elsewhere"))
     response = _client(registration_a.user).post(
-        f"{API}/bookings", json.dumps({**_payload(room_a, registration_a, open_day, slots_a[:1]), "room": str(other_room.public_id)}),
+        f"{API}/bookings",
+        json.dumps({**_payload(room_a, registration_a, open_day, slots_a[:1]), "room": str(other_room.public_id)}),
         content_type="application/json",
     )
     assert response.status_code == 404
@@ -98,8 +117,11 @@ def test_booking_needs_a_session_and_another_municipalitys_room_is_404(facilitie
 
 def test_cancel_through_the_api_and_strangers_get_404(facilities_a, room_a, slots_a, registration_a, open_day):
     client = _client(registration_a.user)
-    created = client.post(f"{API}/bookings", json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
-                          content_type="application/json").json()
+    created = client.post(
+        f"{API}/bookings",
+        json.dumps(_payload(room_a, registration_a, open_day, slots_a[:1])),
+        content_type="application/json",
+    ).json()
     stranger = _client(make_user())
     assert stranger.post(f"{API}/bookings/{created['id']}/cancel").status_code == 404
     cancelled = client.post(f"{API}/bookings/{created['id']}/cancel")

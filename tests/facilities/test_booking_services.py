@@ -19,8 +19,15 @@ from .conftest import make_registration, next_open_day
 def _book(city, room, day, slots, registration, **kwargs):
     with municipality_scope(city):
         return services.booking_create(
-            municipality=city, room=room, date=day, slots=slots, registration=registration,
-            actor=registration.user, request=None, purpose="練習", **kwargs,
+            municipality=city,
+            room=room,
+            date=day,
+            slots=slots,
+            registration=registration,
+            actor=registration.user,
+            request=None,
+            purpose="練習",
+            **kwargs,
         )
 
 
@@ -28,7 +35,9 @@ def test_booking_is_provisional_with_a_deadline_and_audited(facilities_a, room_a
     booking = _book(facilities_a, room_a, open_day, slots_a[:2], registration_a)
     assert booking.status == BookingStatus.PROVISIONAL
     assert booking.fee_total == 2500
-    assert booking.payment_due_at is not None and booking.payment_due_at <= timezone.now() + datetime.timedelta(hours=72)
+    assert booking.payment_due_at is not None and booking.payment_due_at <= timezone.now() + datetime.timedelta(
+        hours=72
+    )
     with municipality_scope(facilities_a):
         assert BookedUnit.objects.filter(booking=booking, is_active=True).count() == 2
         assert AuditEvent.objects.filter(action="facilities.booking_created", object_id=str(booking.public_id)).exists()
@@ -47,8 +56,14 @@ def test_reduction_needing_approval_waits_then_applies_to_the_room_fee_only(
     facilities_a, room_a, slots_a, registration_a, open_day, reductions_a, piano_a
 ):
     booking = _book(
-        facilities_a, room_a, open_day, [slots_a[1]], registration_a, reduction=reductions_a[50],
-        reduction_reason="社会教育関係団体", equipment=[piano_a],
+        facilities_a,
+        room_a,
+        open_day,
+        [slots_a[1]],
+        registration_a,
+        reduction=reductions_a[50],
+        reduction_reason="社会教育関係団体",
+        equipment=[piano_a],
     )
     assert booking.reduction_status == "pending" and booking.fee_total == 2000
     with municipality_scope(facilities_a), pytest.raises(ServiceError) as refused:
@@ -60,8 +75,15 @@ def test_reduction_needing_approval_waits_then_applies_to_the_room_fee_only(
 
 
 def test_full_exemption_confirms_without_payment(facilities_a, room_a, slots_a, registration_a, open_day, reductions_a):
-    booking = _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a, reduction=reductions_a[100],
-                    reduction_reason="市主催")
+    booking = _book(
+        facilities_a,
+        room_a,
+        open_day,
+        [slots_a[0]],
+        registration_a,
+        reduction=reductions_a[100],
+        reduction_reason="市主催",
+    )
     with municipality_scope(facilities_a):
         booking = services.booking_reduction_decide(booking, approve=True, actor=None, request=None)
     assert booking.status == BookingStatus.CONFIRMED and booking.fee_total == 0 and booking.payment_method == "free"
@@ -69,7 +91,9 @@ def test_full_exemption_confirms_without_payment(facilities_a, room_a, slots_a, 
 
 def test_reduction_is_refused_for_commercial_use(facilities_a, room_a, slots_a, registration_a, open_day, reductions_a):
     with pytest.raises(ServiceError) as refused:
-        _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a, reduction=reductions_a[30], is_commercial=True)
+        _book(
+            facilities_a, room_a, open_day, [slots_a[0]], registration_a, reduction=reductions_a[30], is_commercial=True
+        )
     assert refused.value.field == "reduction"
 
 
@@ -86,15 +110,24 @@ def test_payment_seam_confirms_once_and_is_idempotent_for_the_same_reference(
         paid = services.booking_mark_paid(booking, reference="gw-1", amount=1000)
         again = services.booking_mark_paid(booking, reference="gw-1", amount=1000)
         assert paid.status == again.status == BookingStatus.CONFIRMED
-        assert AuditEvent.objects.filter(action="facilities.booking_paid", object_id=str(booking.public_id)).count() == 1
+        assert (
+            AuditEvent.objects.filter(action="facilities.booking_paid", object_id=str(booking.public_id)).count() == 1
+        )
         with pytest.raises(ServiceError):
             services.booking_mark_paid(booking, reference="gw-2")
 
 
-def test_unpaid_provisional_booking_expires_and_the_slot_returns(facilities_a, room_a, slots_a, registration_a, open_day):
+def test_unpaid_provisional_booking_expires_and_the_slot_returns(
+    facilities_a, room_a, slots_a, registration_a, open_day
+):
     first = _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a)
     with municipality_scope(facilities_a):
-        assert services.bookings_expire(municipality=facilities_a, now=first.payment_due_at + datetime.timedelta(seconds=1)) == 1
+        assert (
+            services.bookings_expire(
+                municipality=facilities_a, now=first.payment_due_at + datetime.timedelta(seconds=1)
+            )
+            == 1
+        )
         first.refresh_from_db()
         assert first.status == BookingStatus.EXPIRED
         with pytest.raises(ServiceError) as late:
@@ -111,7 +144,14 @@ def test_overdue_provisional_booking_is_expired_by_the_next_booking_of_its_unit(
     first = _book(facilities_a, room_a, open_day, [slots_a[2]], registration_a)
     later = first.payment_due_at + datetime.timedelta(minutes=1)
     other = make_registration(facilities_a)
-    second = _book(facilities_a, room_a, open_day, [slots_a[2]], other, now=min(later, first.payment_due_at + datetime.timedelta(minutes=1)))
+    second = _book(
+        facilities_a,
+        room_a,
+        open_day,
+        [slots_a[2]],
+        other,
+        now=min(later, first.payment_due_at + datetime.timedelta(minutes=1)),
+    )
     with municipality_scope(facilities_a):
         first.refresh_from_db()
     assert first.status == BookingStatus.EXPIRED and second.status == BookingStatus.PROVISIONAL
@@ -138,14 +178,16 @@ def test_second_booking_of_a_taken_unit_is_refused_as_taken(facilities_a, room_a
         assert Booking.objects.count() == 1  # the loser left nothing behind
 
 
-@pytest.mark.parametrize(
-    ("days_before", "percent"), [(10, 100), (7, 100), (6, 50), (1, 50), (0, 0)]
-)
+@pytest.mark.parametrize(("days_before", "percent"), [(10, 100), (7, 100), (6, 50), (1, 50), (0, 0)])
 def test_cancellation_refund_follows_the_days_before_table(
     facilities_a, room_a, slots_a, registration_a, days_before, percent
 ):
     day = next_open_day(offset=days_before) if days_before else timezone.localdate()
-    booking = _book(facilities_a, room_a, day, [slots_a[2]], registration_a) if days_before or timezone.localtime().hour < 18 else None
+    booking = (
+        _book(facilities_a, room_a, day, [slots_a[2]], registration_a)
+        if days_before or timezone.localtime().hour < 18
+        else None
+    )
     if booking is None:
         pytest.skip("the evening unit of today has started")
     with municipality_scope(facilities_a):
@@ -163,7 +205,9 @@ def test_cancellation_by_staff_for_the_facility_refunds_everything(
     booking = _book(facilities_a, room_a, day, [slots_a[1]], registration_a)
     with municipality_scope(facilities_a), django_capture_on_commit_callbacks(execute=True):
         services.booking_record_counter_payment(booking, actor=None, request=None)
-        cancelled = services.booking_cancel(booking, actor=None, request=None, by_staff=True, full_refund=True, today=day)
+        cancelled = services.booking_cancel(
+            booking, actor=None, request=None, by_staff=True, full_refund=True, today=day
+        )
     assert cancelled.refund_amount == 1500
     assert any("取り消しました" in message.subject for message in mail.outbox)
 
@@ -186,7 +230,9 @@ def test_no_shows_suspend_the_registration_at_the_threshold(facilities_a, room_a
     assert refused.value.code == "registration_not_approved"
 
 
-def test_closed_days_are_refused_year_end_holidays_and_weekly(facilities_a, room_a, slots_a, registration_a, facility_a):
+def test_closed_days_are_refused_year_end_holidays_and_weekly(
+    facilities_a, room_a, slots_a, registration_a, facility_a
+):
     today = timezone.localdate()
     year_end = datetime.date(today.year if today <= datetime.date(today.year, 12, 29) else today.year + 1, 12, 30)
     assert "年末年始" in services.closed_reason(facility_a, year_end)
@@ -222,7 +268,12 @@ def test_blocked_units_cannot_be_booked_and_show_as_blocked(facilities_a, room_a
 
     with municipality_scope(facilities_a):
         services.booking_block(
-            municipality=facilities_a, room=room_a, date=open_day, slots=[slots_a[0]], actor=None, note="点検",
+            municipality=facilities_a,
+            room=room_a,
+            date=open_day,
+            slots=[slots_a[0]],
+            actor=None,
+            note="点検",
             request=None,
         )
         week = selectors.room_week(room_a, open_day)
@@ -235,7 +286,9 @@ def test_staff_move_a_booking_and_free_the_old_unit(facilities_a, room_a, slots_
     booking = _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a)
     with municipality_scope(facilities_a):
         services.booking_move(booking, room=room_a, date=open_day, slots=[slots_a[2]], actor=None, request=None)
-        assert list(BookedUnit.objects.filter(booking=booking, is_active=True).values_list("slot_id", flat=True)) == [slots_a[2].pk]
+        assert list(BookedUnit.objects.filter(booking=booking, is_active=True).values_list("slot_id", flat=True)) == [
+            slots_a[2].pk
+        ]
     _book(facilities_a, room_a, open_day, [slots_a[0]], make_registration(facilities_a))
 
 
@@ -245,28 +298,47 @@ def test_form_token_replay_returns_the_first_booking(facilities_a, room_a, slots
     assert first.pk == again.pk
 
 
-def test_database_refuses_a_second_active_unit_without_the_service(facilities_a, room_a, slots_a, registration_a, open_day):
+def test_database_refuses_a_second_active_unit_without_the_service(
+    facilities_a, room_a, slots_a, registration_a, open_day
+):
     booking = _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a)
     with municipality_scope(facilities_a):
         unit = booking.units.first()
     with municipality_scope(facilities_a), pytest.raises(IntegrityError), transaction.atomic():
         BookedUnit.objects.create(
-            municipality=facilities_a, booking=booking, room=room_a, slot=slots_a[0], date=open_day,
-            starts=unit.starts, ends=unit.ends,
+            municipality=facilities_a,
+            booking=booking,
+            room=room_a,
+            slot=slots_a[0],
+            date=open_day,
+            starts=unit.starts,
+            ends=unit.ends,
         )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the exclusion constraint exists on PostgreSQL only")
-def test_postgresql_refuses_overlapping_time_ranges_in_one_room(facilities_a, room_a, slots_a, registration_a, open_day):
+def test_postgresql_refuses_overlapping_time_ranges_in_one_room(
+    facilities_a, room_a, slots_a, registration_a, open_day
+):
     booking = _book(facilities_a, room_a, open_day, [slots_a[0]], registration_a)
     with municipality_scope(facilities_a):
         overlapping = TimeSlot.objects.create(
-            municipality=facilities_a, room=room_a, label="昼", starts_at=datetime.time(11), ends_at=datetime.time(14),
-            fee=1, is_active=False,
+            municipality=facilities_a,
+            room=room_a,
+            label="昼",
+            starts_at=datetime.time(11),
+            ends_at=datetime.time(14),
+            fee=1,
+            is_active=False,
         )
         unit = booking.units.first()
         with pytest.raises(IntegrityError), transaction.atomic():
             BookedUnit.objects.create(
-                municipality=facilities_a, booking=booking, room=room_a, slot=overlapping, date=open_day,
-                starts=unit.starts + datetime.timedelta(hours=2), ends=unit.ends + datetime.timedelta(hours=2),
+                municipality=facilities_a,
+                booking=booking,
+                room=room_a,
+                slot=overlapping,
+                date=open_day,
+                starts=unit.starts + datetime.timedelta(hours=2),
+                ends=unit.ends + datetime.timedelta(hours=2),
             )

@@ -24,11 +24,26 @@ def test_kpis_count_online_bookings_shares_and_utilisation(facilities_a, facilit
 
     day = next_open_day(offset=2)
     with municipality_scope(facilities_a):
-        online = booking_create(municipality=facilities_a, room=room_a, date=day, slots=[slots_a[0]],
-                                registration=registration_a, actor=None, request=None)
+        online = booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=day,
+            slots=[slots_a[0]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
         booking_mark_paid(online, reference="gw")
-        phone = booking_create(municipality=facilities_a, room=room_a, date=day, slots=[slots_a[1]],
-                               registration=registration_a, actor=None, request=None, channel="phone")
+        phone = booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=day,
+            slots=[slots_a[1]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+            channel="phone",
+        )
         booking_record_counter_payment(phone, actor=None, request=None)
         metrics = _kpis(facilities_a, fiscal_year(day))
     assert metrics["facilities.online_count"].value == 1
@@ -46,8 +61,15 @@ def test_utilisation_is_booked_units_over_offered_units(facilities_a, facility_a
 
     day = next_open_day(offset=2)
     with municipality_scope(facilities_a):
-        booking_create(municipality=facilities_a, room=room_a, date=day, slots=slots_a,
-                       registration=registration_a, actor=None, request=None)
+        booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=day,
+            slots=slots_a,
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
         Booking.objects.update(date=timezone.localdate())
         BookedUnit.objects.update(date=timezone.localdate())
         metric = utilisation(facilities_a, fiscal_year=fiscal_year(timezone.localdate()), today=timezone.localdate())

@@ -26,8 +26,15 @@ def test_month_availability_query_count_is_constant(facilities_a, facility_a, ro
         before_facility = _count(lambda: selectors.facility_month(facility_a, start.year, start.month))
         day = start
         for _ in range(8):
-            booking_create(municipality=facilities_a, room=room_a, date=day, slots=slots_a,
-                           registration=make_registration(facilities_a), actor=None, request=None)
+            booking_create(
+                municipality=facilities_a,
+                room=room_a,
+                date=day,
+                slots=slots_a,
+                registration=make_registration(facilities_a),
+                actor=None,
+                request=None,
+            )
             day = next_open_day(day, offset=1)
         after_room = _count(lambda: selectors.room_month(room_a, start.year, start.month))
         after_facility = _count(lambda: selectors.facility_month(facility_a, start.year, start.month))

@@ -10,8 +10,8 @@ from madoguchi.core.tenancy import municipality_scope
 from madoguchi.facilities.models import BookedUnit, Booking
 from madoguchi.facilities.services import SlotTaken, booking_create
 
-from .conftest import make_facility, make_registration, make_room, next_open_day
 from ..factories import enable_module, make_municipality
+from .conftest import make_facility, make_registration, make_room, next_open_day
 
 RACERS = 50
 
@@ -34,8 +34,13 @@ def test_fifty_connections_race_for_one_slot_exactly_one_wins():
             barrier.wait()
             with municipality_scope(city):
                 booking_create(
-                    municipality=city, room=room, date=day, slots=[slot], registration=registration,
-                    actor=registration.user, request=None,
+                    municipality=city,
+                    room=room,
+                    date=day,
+                    slots=[slot],
+                    registration=registration,
+                    actor=registration.user,
+                    request=None,
                 )
             result = "won"
         except SlotTaken as taken:

@@ -69,8 +69,15 @@ def test_calendars_show_status_as_text_in_real_tables(facilities_a, room_a, slot
     from madoguchi.facilities.services import booking_create
 
     with municipality_scope(facilities_a):
-        booking_create(municipality=facilities_a, room=room_a, date=open_day, slots=[slots_a[0]],
-                       registration=registration_a, actor=None, request=None)
+        booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=open_day,
+            slots=[slots_a[0]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
     client = _client()
     month = client.get(f"/city-a/facilities/rooms/{room_a.public_id}/", {"month": open_day.strftime("%Y-%m")})
     body = month.content.decode()
@@ -118,8 +125,13 @@ def _token(body):
 
 def _booking_post(room, registration, day, slot, token, **extra):
     return {
-        "token": token, "date": day.isoformat(), "slots": [str(slot.pk)], "registration": str(registration.pk),
-        "attendees": "5", "purpose": "練習", **extra,
+        "token": token,
+        "date": day.isoformat(),
+        "slots": [str(slot.pk)],
+        "registration": str(registration.pk),
+        "attendees": "5",
+        "purpose": "練習",
+        **extra,
     }
 
 
@@ -131,7 +143,11 @@ def test_booking_journey_shows_the_total_then_books_once(facilities_a, room_a, s
     token = _token(form.content.decode())
     data = _booking_post(room_a, registration_a, open_day, slots_a[1], token)
     check = client.post(url, data)
-    assert check.status_code == 200 and "1,500円" in check.content.decode() and "この内容で予約する" in check.content.decode()
+    assert (
+        check.status_code == 200
+        and "1,500円" in check.content.decode()
+        and "この内容で予約する" in check.content.decode()
+    )
     done = client.post(url, {**data, "confirm": "1"})
     assert done.status_code == 302
     replay = client.post(url, {**data, "confirm": "1"})
@@ -149,8 +165,15 @@ def test_losing_the_race_in_the_browser_says_taken_and_offers_alternatives(
 
     rival = make_registration(facilities_a)
     with municipality_scope(facilities_a):
-        booking_create(municipality=facilities_a, room=room_a, date=open_day, slots=[slots_a[0]],
-                       registration=rival, actor=None, request=None)
+        booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=open_day,
+            slots=[slots_a[0]],
+            registration=rival,
+            actor=None,
+            request=None,
+        )
     client = _client(registration_a.user)
     url = f"/city-a/facilities/rooms/{room_a.public_id}/book/"
     token = _token(client.get(url).content.decode())
@@ -183,17 +206,22 @@ def test_booking_with_another_users_registration_is_refused_at_the_field(
         assert not Booking.objects.exists()
 
 
-def test_mine_shows_the_qr_code_once_confirmed_and_cancels_with_a_refund(
-    facilities_a, room_a, slots_a, registration_a
-):
+def test_mine_shows_the_qr_code_once_confirmed_and_cancels_with_a_refund(facilities_a, room_a, slots_a, registration_a):
     from madoguchi.facilities.services import booking_create, booking_mark_paid
 
     from .conftest import next_open_day
 
     day = next_open_day(offset=10)
     with municipality_scope(facilities_a):
-        booking = booking_create(municipality=facilities_a, room=room_a, date=day, slots=[slots_a[0]],
-                                 registration=registration_a, actor=None, request=None)
+        booking = booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=day,
+            slots=[slots_a[0]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
         booking_mark_paid(booking, reference="gw-1")
     client = _client(registration_a.user)
     page = client.get(f"/city-a/facilities/mine/bookings/{booking.public_id}/").content.decode()
@@ -213,9 +241,14 @@ def test_mine_shows_the_qr_code_once_confirmed_and_cancels_with_a_refund(
 def test_registration_form_creates_a_pending_group_and_refuses_the_same_group_twice(facilities_a):
     user = make_user()
     data = {
-        "kind": "group", "name": "甲市バレーボールクラブ", "name_kana": "コウシバレーボールクラブ",
-        "representative": "山田 花子", "members_count": "12", "resident_members_count": "10",
-        "phone": "0763-00-0000", "address": "甲市本町1-1",
+        "kind": "group",
+        "name": "甲市バレーボールクラブ",
+        "name_kana": "コウシバレーボールクラブ",
+        "representative": "山田 花子",
+        "members_count": "12",
+        "resident_members_count": "10",
+        "phone": "0763-00-0000",
+        "address": "甲市本町1-1",
     }
     response = _client(user).post("/city-a/facilities/register/", data)
     assert response.status_code == 302
@@ -235,8 +268,15 @@ def test_public_ical_feed_shows_busy_units_without_names(facilities_a, room_a, s
     from madoguchi.facilities.services import booking_create
 
     with municipality_scope(facilities_a):
-        booking_create(municipality=facilities_a, room=room_a, date=open_day, slots=[slots_a[1]],
-                       registration=registration_a, actor=None, request=None)
+        booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=open_day,
+            slots=[slots_a[1]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
     feed = _client().get(f"/city-a/facilities/rooms/{room_a.public_id}/availability.ics")
     text = feed.content.decode()
     assert feed["Content-Type"].startswith("text/calendar")
@@ -244,12 +284,21 @@ def test_public_ical_feed_shows_busy_units_without_names(facilities_a, room_a, s
     assert registration_a.name not in text and "予約済み" in text
 
 
-def test_private_ical_feed_needs_its_token_and_a_new_token_retires_the_old(facilities_a, room_a, slots_a, registration_a, open_day):
+def test_private_ical_feed_needs_its_token_and_a_new_token_retires_the_old(
+    facilities_a, room_a, slots_a, registration_a, open_day
+):
     from madoguchi.facilities.services import booking_create
 
     with municipality_scope(facilities_a):
-        booking_create(municipality=facilities_a, room=room_a, date=open_day, slots=[slots_a[1]],
-                       registration=registration_a, actor=None, request=None)
+        booking_create(
+            municipality=facilities_a,
+            room=room_a,
+            date=open_day,
+            slots=[slots_a[1]],
+            registration=registration_a,
+            actor=None,
+            request=None,
+        )
     old = registration_a.ical_token
     feed = _client().get(f"/city-a/facilities/calendar/{old}.ics")
     assert feed.status_code == 200 and "中央公民館" in feed.content.decode()

@@ -242,7 +242,16 @@ def _mine(request: HttpRequest, municipality: Any, booking_id: str) -> Booking:
 
 @router.post(
     "/{slug}/facilities/bookings",
-    response={201: BookingOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={
+        201: BookingOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
     auth=SessionAuth(),
     summary="Book (仮予約) units of a room (send Idempotency-Key to make retries safe)",
 )
@@ -254,7 +263,11 @@ def booking_create(request: HttpRequest, slug: str, payload: BookingIn) -> Statu
         user = request.auth  # type: ignore[attr-defined]
         room = selectors.room_get_public(municipality, payload.room)
         registration = next(
-            (r for r in selectors.bookable_registrations(municipality, user) if str(r.public_id) == payload.registration),
+            (
+                r
+                for r in selectors.bookable_registrations(municipality, user)
+                if str(r.public_id) == payload.registration
+            ),
             None,
         )
         if registration is None:
@@ -293,7 +306,9 @@ def booking_create(request: HttpRequest, slug: str, payload: BookingIn) -> Statu
             return 201, booking_out(booking)
 
         try:
-            status, body = run_idempotent(request, scope=f"user:{user.pk}:facility-booking:{municipality.pk}", operation=create)
+            status, body = run_idempotent(
+                request, scope=f"user:{user.pk}:facility-booking:{municipality.pk}", operation=create
+            )
         except services.SlotTaken as taken:
             alternatives = selectors.alternatives(room, payload.date, slots)
             return Status(

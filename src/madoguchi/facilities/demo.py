@@ -57,8 +57,11 @@ FACILITIES: tuple[dict[str, Any], ...] = (
         "access": "市役所から徒歩5分。市営バス「公民館前」下車すぐ。",
         "access_en": "5 minutes on foot from the city hall; city bus stop Kominkan-mae.",
         "parking": "60台（無料）",
-        "rooms": (("大ホール", "Main hall", 200, (3000, 4000, 4000)), ("和室", "Japanese-style room", 20, (800, 1000, 1000)),
-                  ("調理実習室", "Cooking room", 24, (1200, 1500, 1500))),
+        "rooms": (
+            ("大ホール", "Main hall", 200, (3000, 4000, 4000)),
+            ("和室", "Japanese-style room", 20, (800, 1000, 1000)),
+            ("調理実習室", "Cooking room", 24, (1200, 1500, 1500)),
+        ),
         "equipment": (("ピアノ", "Piano", 1000), ("プロジェクター", "Projector", 500), ("放送設備", "PA system", 800)),
     },
     {
@@ -73,8 +76,11 @@ FACILITIES: tuple[dict[str, Any], ...] = (
         "access": "市役所から車で5分。",
         "access_en": "5 minutes by car from the city hall.",
         "parking": "150台（無料）",
-        "rooms": (("アリーナ（全面）", "Arena (full)", 300, (6000, 8000, 8000)), ("卓球室", "Table tennis room", 30, (600, 800, 800)),
-                  ("トレーニング室", "Training room", 20, (400, 500, 500))),
+        "rooms": (
+            ("アリーナ（全面）", "Arena (full)", 300, (6000, 8000, 8000)),
+            ("卓球室", "Table tennis room", 30, (600, 800, 800)),
+            ("トレーニング室", "Training room", 20, (400, 500, 500)),
+        ),
         "equipment": (("照明（アリーナ）", "Arena lighting", 1500),),
     },
     {
@@ -89,7 +95,10 @@ FACILITIES: tuple[dict[str, Any], ...] = (
         "access": "市役所から車で10分。",
         "access_en": "10 minutes by car from the city hall.",
         "parking": "200台（無料）",
-        "rooms": (("野球場", "Baseball field", 100, (2000, 2500, 5000)), ("多目的広場", "Multi-purpose field", 100, (1500, 2000, 4000))),
+        "rooms": (
+            ("野球場", "Baseball field", 100, (2000, 2500, 5000)),
+            ("多目的広場", "Multi-purpose field", 100, (1500, 2000, 4000)),
+        ),
         "equipment": (("夜間照明", "Floodlights", 3000),),
     },
     {
@@ -104,17 +113,26 @@ FACILITIES: tuple[dict[str, Any], ...] = (
         "access": "駅から徒歩3分。",
         "access_en": "3 minutes on foot from the station.",
         "parking": "30台（2時間無料）",
-        "rooms": (("第1会議室", "Meeting room 1", 30, (800, 1000, 1000)), ("第2会議室", "Meeting room 2", 30, (800, 1000, 1000)),
-                  ("研修室", "Seminar room", 60, (1500, 2000, 2000)), ("多目的室", "Multi-purpose room", 40, (1000, 1300, 1300))),
+        "rooms": (
+            ("第1会議室", "Meeting room 1", 30, (800, 1000, 1000)),
+            ("第2会議室", "Meeting room 2", 30, (800, 1000, 1000)),
+            ("研修室", "Seminar room", 60, (1500, 2000, 2000)),
+            ("多目的室", "Multi-purpose room", 40, (1000, 1300, 1300)),
+        ),
         "equipment": (("プロジェクター", "Projector", 500), ("ホワイトボード", "Whiteboard", 0)),
     },
 )
 
-REDUCTIONS = (("市主催・共催事業（全額免除）", "City events (free)", 100, True), ("社会教育関係団体（5割減免）", "Social education groups (50%)", 50, True),
-              ("障害者・高齢者団体（3割減免）", "Groups of people with disabilities or older people (30%)", 30, True))
+REDUCTIONS = (
+    ("市主催・共催事業（全額免除）", "City events (free)", 100, True),
+    ("社会教育関係団体（5割減免）", "Social education groups (50%)", 50, True),
+    ("障害者・高齢者団体（3割減免）", "Groups of people with disabilities or older people (30%)", 30, True),
+)
 
-GROUPS = (("demo-volleyball", "ママさんバレーボールクラブ", "ママサンバレーボールクラブ", "山田 花子", 18, 16),
-          ("demo-chorus", "市民合唱団", "シミンガッショウダン", "佐藤 一郎", 35, 30))
+GROUPS = (
+    ("demo-volleyball", "ママさんバレーボールクラブ", "ママサンバレーボールクラブ", "山田 花子", 18, 16),
+    ("demo-chorus", "市民合唱団", "シミンガッショウダン", "佐藤 一郎", 35, 30),
+)
 
 
 def _user(email: str) -> Any:
@@ -162,20 +180,30 @@ def seed_facilities(municipality: Municipality) -> None:
         )
         for order, (name, name_en, capacity, fees) in enumerate(data["rooms"]):
             room = Room.objects.create(
-                municipality=municipality, facility=facility, name=name, name_en=name_en, capacity=capacity,
+                municipality=municipality,
+                facility=facility,
+                name=name,
+                name_en=name_en,
+                capacity=capacity,
                 sort_order=order,
             )
             for (label, label_en, start, end), fee in zip(SLOTS, fees, strict=True):
                 TimeSlot.objects.create(
-                    municipality=municipality, room=room, label=label, label_en=label_en,
-                    starts_at=datetime.time(start), ends_at=datetime.time(end), fee=fee,
+                    municipality=municipality,
+                    room=room,
+                    label=label,
+                    label_en=label_en,
+                    starts_at=datetime.time(start),
+                    ends_at=datetime.time(end),
+                    fee=fee,
                 )
             rooms.append(room)
         for name, name_en, fee in data["equipment"]:
             Equipment.objects.create(municipality=municipality, facility=facility, name=name, name_en=name_en, fee=fee)
     for name, name_en, percent, approval in REDUCTIONS:
         Reduction.objects.get_or_create(
-            municipality=municipality, name=name,
+            municipality=municipality,
+            name=name,
             defaults={"name_en": name_en, "percent": percent, "requires_approval": approval},
         )
     registrations = []
@@ -183,10 +211,20 @@ def seed_facilities(municipality: Municipality) -> None:
         user = _user(f"{local}@{municipality.slug}.example.jp")
         registrations.append(
             Registration.objects.create(
-                municipality=municipality, user=user, kind=RegistrationKind.GROUP, status=RegistrationStatus.APPROVED,
-                name=name, name_kana=kana, group_key=normalise_group_name(name), representative=representative,
-                members_count=members, resident_members_count=residents, is_resident=True,
-                phone=municipality.contact_phone, address=f"{prefecture}{municipality.name}{town}", decided_at=timezone.now(),
+                municipality=municipality,
+                user=user,
+                kind=RegistrationKind.GROUP,
+                status=RegistrationStatus.APPROVED,
+                name=name,
+                name_kana=kana,
+                group_key=normalise_group_name(name),
+                representative=representative,
+                members_count=members,
+                resident_members_count=residents,
+                is_resident=True,
+                phone=municipality.contact_phone,
+                address=f"{prefecture}{municipality.name}{town}",
+                decided_at=timezone.now(),
             )
         )
     _seed_bookings(municipality, rooms, registrations)
@@ -214,15 +252,23 @@ def _seed_bookings(municipality: Municipality, rooms: list[Room], registrations:
                 public_id = uuid.uuid4()
                 bookings.append(
                     Booking(
-                        municipality=municipality, public_id=public_id, number=f"F{day:%y%m%d}-{public_id.hex[:8].upper()}",
-                        room=room, date=day, registration=registration,
+                        municipality=municipality,
+                        public_id=public_id,
+                        number=f"F{day:%y%m%d}-{public_id.hex[:8].upper()}",
+                        room=room,
+                        date=day,
+                        registration=registration,
                         status=BookingStatus.CONFIRMED if paid else BookingStatus.PROVISIONAL,
                         source=BookingSource.FIRST_COME,
                         channel=BookingChannel.ONLINE if rng.random() < 0.7 else BookingChannel.PHONE,
-                        purpose=rng.choice(["練習", "定例会", "発表会の準備", "講習会"]), attendees=min(room.capacity, 12),
-                        fee_room=slot.fee, fee_total=slot.fee,
+                        purpose=rng.choice(["練習", "定例会", "発表会の準備", "講習会"]),
+                        attendees=min(room.capacity, 12),
+                        fee_room=slot.fee,
+                        fee_total=slot.fee,
                         payment_due_at=None if paid else now + datetime.timedelta(hours=72),
-                        payment_method=(PaymentMethod.ONLINE if rng.random() < 0.6 else PaymentMethod.COUNTER) if paid else "",
+                        payment_method=(PaymentMethod.ONLINE if rng.random() < 0.6 else PaymentMethod.COUNTER)
+                        if paid
+                        else "",
                         paid_at=now if paid else None,
                     )
                 )
@@ -230,9 +276,14 @@ def _seed_bookings(municipality: Municipality, rooms: list[Room], registrations:
     Booking.objects.bulk_create(bookings)
     BookedUnit.objects.bulk_create(
         BookedUnit(
-            municipality=municipality, booking=bookings[index], room=room, slot=slot, date=day,
+            municipality=municipality,
+            booking=bookings[index],
+            room=room,
+            slot=slot,
+            date=day,
             starts=datetime.datetime.combine(day, slot.starts_at, tzinfo=tz),
-            ends=datetime.datetime.combine(day, slot.ends_at, tzinfo=tz), fee=slot.fee,
+            ends=datetime.datetime.combine(day, slot.ends_at, tzinfo=tz),
+            fee=slot.fee,
         )
         for index, room, slot, day in units
     )

@@ -41,9 +41,7 @@ MANIFEST = ModuleManifest(
     staff_urls="madoguchi.facilities.staff_urls",
     api_router="madoguchi.facilities.api.router",
     public_nav=(NavEntry(_("施設をさがす"), "facilities:list"), NavEntry(_("施設の予約一覧"), "facilities:mine")),
-    staff_nav=(
-        NavEntry(_("施設予約の管理"), "facilities_staff:home", "facilities.counter"),
-    ),
+    staff_nav=(NavEntry(_("施設予約の管理"), "facilities_staff:home", "facilities.counter"),),
     settings=(
         SettingSpec(PAYMENT_HOURS, _("仮予約のお支払い期限（時間）"), int, 72, minimum=1, maximum=24 * 14),
         SettingSpec(NO_SHOW_LIMIT, _("利用停止にする無断キャンセルの点数"), int, 2, minimum=1, maximum=10),

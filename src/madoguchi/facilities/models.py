@@ -19,6 +19,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from madoguchi.core.models import MunicipalityOwned, localized, slug_validator
 
@@ -36,7 +37,7 @@ class FacilityKind(models.TextChoices):
     OTHER = "other", _("その他")
 
 
-WEEKDAY_LABELS = (_("月"), _("火"), _("水"), _("木"), _("金"), _("土"), _("日"))
+WEEKDAY_LABELS = tuple(pgettext_lazy("weekday", day) for day in ("月", "火", "水", "木", "金", "土", "日"))
 
 
 def validate_weekdays(value: str) -> None:
@@ -45,7 +46,7 @@ def validate_weekdays(value: str) -> None:
 
 
 def parse_refund_table(value: str) -> list[tuple[int, int]]:
-    """"7:100,1:50,0:0" → [(7, 100), (1, 50), (0, 0)]: cancelled at least N days before use → P % refund."""
+    """ "7:100,1:50,0:0" → [(7, 100), (1, 50), (0, 0)]: cancelled at least N days before use → P % refund."""
     rows: list[tuple[int, int]] = []
     for part in value.split(","):
         part = part.strip()
@@ -166,9 +167,9 @@ class Facility(MunicipalityOwned):
 
     @property
     def address(self) -> str:
-        return "".join(
-            [self.address_prefecture, self.address_city, self.address_town, self.address_rest]
-        ) + (f" {self.address_building}" if self.address_building else "")
+        return "".join([self.address_prefecture, self.address_city, self.address_town, self.address_rest]) + (
+            f" {self.address_building}" if self.address_building else ""
+        )
 
     @property
     def display_barrier_free(self) -> str:
@@ -280,7 +281,9 @@ class Reduction(MunicipalityOwned):
 
     name = models.CharField(_("減免区分"), max_length=80)
     name_en = models.CharField(_("減免区分（英語）"), max_length=160, blank=True)
-    percent = models.PositiveSmallIntegerField(_("減免率（%）"), validators=[MinValueValidator(1), MaxValueValidator(100)])
+    percent = models.PositiveSmallIntegerField(
+        _("減免率（%）"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     requires_approval = models.BooleanField(_("職員の承認が必要"), default=True)
     is_active = models.BooleanField(_("有効"), default=True)
 
@@ -323,9 +326,7 @@ class Registration(MunicipalityOwned):
     """利用者登録 (individual) or 団体登録 (group), approved by staff before the holder may book."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="facility_registrations"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="facility_registrations")
     kind = models.CharField(_("登録の種類"), max_length=12, choices=RegistrationKind.choices)
     status = models.CharField(
         _("状態"), max_length=12, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING

@@ -100,14 +100,20 @@ def public_facilities(municipality: Municipality, *, base_url: str = "") -> Iter
                 "連絡先メールアドレス": "",
                 "連絡先FormURL": "",
                 "連絡先備考（その他、SNSなど）": "",
-                "郵便番号": f"{facility.postal_code[:3]}-{facility.postal_code[3:]}" if len(facility.postal_code) == 7 else "",
+                "郵便番号": f"{facility.postal_code[:3]}-{facility.postal_code[3:]}"
+                if len(facility.postal_code) == 7
+                else "",
                 "利用可能曜日": _weekdays(facility.open_weekdays),
                 "開始時間": f"{facility.opens_at:%H:%M}",
                 "終了時間": f"{facility.closes_at:%H:%M}",
                 "利用可能日時特記事項": _notes(facility),
                 "説明": facility.description,
-                "バリアフリー情報": ";".join(line.strip() for line in facility.barrier_free.splitlines() if line.strip()),
-                "URL": f"{base_url}/{municipality.slug}/facilities/{facility.slug}/" if base_url else f"/{municipality.slug}/facilities/{facility.slug}/",
+                "バリアフリー情報": ";".join(
+                    line.strip() for line in facility.barrier_free.splitlines() if line.strip()
+                ),
+                "URL": f"{base_url}/{municipality.slug}/facilities/{facility.slug}/"
+                if base_url
+                else f"/{municipality.slug}/facilities/{facility.slug}/",
                 "画像": "",
                 "画像_ライセンス": "",
                 "備考": facility.parking and f"駐車場：{facility.parking}",

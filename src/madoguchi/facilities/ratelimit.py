@@ -32,7 +32,9 @@ def over_limit(request: HttpRequest, bucket: str) -> int | None:
     return None if allowed else window
 
 
-def limited(bucket: str, *, methods: tuple[str, ...]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def limited(
+    bucket: str, *, methods: tuple[str, ...]
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -59,7 +59,10 @@ def facility_list_public(
     # Only facilities open that day with at least one free unit in a room large enough.
     open_facilities = [facility for facility in facilities if closed_reason(facility, day) is None]
     rooms = [
-        room for facility in open_facilities for room in facility.rooms.all() if not capacity or room.capacity >= capacity
+        room
+        for facility in open_facilities
+        for room in facility.rooms.all()
+        if not capacity or room.capacity >= capacity
     ]
     slots = TimeSlot.objects.filter(room__in=rooms, is_active=True).values_list("room_id", "pk")
     taken = set(_taken_units(rooms, day, day).values_list("room_id", "slot_id"))
@@ -80,7 +83,7 @@ def facility_areas(municipality: Municipality) -> list[str]:
 def facility_get_public(municipality: Municipality, slug: str) -> Facility:
     return get_object_in_municipality(
         Facility.objects.prefetch_related(
-            Prefetch("rooms", queryset=Room.objects.order_by("sort_order", "pk").prefetch_related("slots")),
+            Prefetch("rooms", queryset=Room.objects.order_by("sort_order", "pk").prefetch_related("slots")),  # type: ignore[arg-type]
             "equipment",
         ),
         municipality,

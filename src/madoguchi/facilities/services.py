@@ -238,13 +238,14 @@ def fee_quote(
 # --- Bookings ---------------------------------------------------------------------------------------------
 
 
-def _expire_overdue(*, municipality: Municipality, now: datetime.datetime, room: Room | None = None,
-                    day: datetime.date | None = None) -> int:
+def _expire_overdue(
+    *, municipality: Municipality, now: datetime.datetime, room: Room | None = None, day: datetime.date | None = None
+) -> int:
     """Expire unpaid 仮予約 past their deadline (all, or those on one room and day) and free their units."""
     overdue = Booking.objects.filter(
         municipality=municipality, status=BookingStatus.PROVISIONAL, payment_due_at__lt=now
     )
-    if room is not None:
+    if room is not None and day is not None:
         overdue = overdue.filter(room=room, date=day)
     expired = 0
     for booking in overdue.select_for_update(skip_locked=False):
@@ -388,9 +389,7 @@ def booking_create(
         if reduction.municipality_id != municipality.pk or not reduction.is_active:
             raise ServiceError("reduction_invalid", _("選んだ減免区分は使えません。"), field="reduction")
         if is_commercial:
-            raise ServiceError(
-                "reduction_commercial", _("営利目的の利用には減免を適用できません。"), field="reduction"
-            )
+            raise ServiceError("reduction_commercial", _("営利目的の利用には減免を適用できません。"), field="reduction")
         if reduction.requires_approval and not reduction_reason.strip():
             raise ServiceError(
                 "reduction_reason_required", _("減免を申請する理由を入力してください。"), field="reduction_reason"
@@ -650,13 +649,13 @@ def booking_cancel(
 
 
 @transaction.atomic
-def booking_reduction_decide(
-    booking: Booking, *, approve: bool, actor: Any, request: HttpRequest | None
-) -> Booking:
+def booking_reduction_decide(booking: Booking, *, approve: bool, actor: Any, request: HttpRequest | None) -> Booking:
     """Staff approve or refuse the 減免 a booking asked for; the fee is recomputed (and a booking with
     nothing left to pay is confirmed)."""
-    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__facility", "reduction", "registration").get(
-        pk=booking.pk
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("room__facility", "reduction", "registration")
+        .get(pk=booking.pk)
     )
     if booking.reduction_status != ReductionStatus.PENDING or booking.status != BookingStatus.PROVISIONAL:
         raise ServiceError("not_pending", _("この予約に審査待ちの減免はありません。"), status=409)
@@ -735,7 +734,12 @@ def booking_move(
 def booking_mark_no_show(booking: Booking, *, actor: Any, request: HttpRequest | None) -> Booking:
     """無断キャンセル: one point on the registration; at the municipality's threshold it is suspended."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
-    if booking.status != BookingStatus.CONFIRMED or booking.date > timezone.localdate() or booking.checked_in_at:
+    if (
+        booking.status != BookingStatus.CONFIRMED
+        or booking.registration_id is None
+        or booking.date > timezone.localdate()
+        or booking.checked_in_at
+    ):
         raise ServiceError("not_no_show", _("この予約は無断キャンセルにできません。"), status=409)
     booking.status = BookingStatus.NO_SHOW
     booking.save(update_fields=["status"])

@@ -72,7 +72,9 @@ def _edit(
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.catalogue_save(instance=form.instance, municipality=municipality, actor=request.user, request=request)
+            services.catalogue_save(
+                instance=form.instance, municipality=municipality, actor=request.user, request=request
+            )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
@@ -147,7 +149,11 @@ def slot_edit(request: HttpRequest, room_id: str, slot_id: int | None = None) ->
 
         instance = get_object_in_municipality(TimeSlot.objects.filter(room=room), _m(request), pk=slot_id)
     return _edit(
-        request, TimeSlotForm, instance, _("予約の区分と使用料"), "facilities_staff:facility",
+        request,
+        TimeSlotForm,
+        instance,
+        _("予約の区分と使用料"),
+        "facilities_staff:facility",
         facility_id=room.facility.public_id,
     )
 
@@ -283,8 +289,18 @@ def day_csv(request: HttpRequest, facility_id: str) -> StreamingHttpResponse:
         details={"date": chosen.isoformat(), "count": len(bookings)},
     )
     header = [
-        _("予約番号"), _("部屋・区画"), _("利用日"), _("時間帯"), _("名義"), _("電話番号"), _("利用人数"),
-        _("利用目的"), _("状態"), _("合計"), _("お支払い"), _("受付"),
+        _("予約番号"),
+        _("部屋・区画"),
+        _("利用日"),
+        _("時間帯"),
+        _("名義"),
+        _("電話番号"),
+        _("利用人数"),
+        _("利用目的"),
+        _("状態"),
+        _("合計"),
+        _("お支払い"),
+        _("受付"),
     ]
     rows = (
         [
@@ -315,7 +331,9 @@ def booking(request: HttpRequest, booking_id: str) -> HttpResponse:
     return _booking_page(request, booking_id)
 
 
-def _booking_page(request: HttpRequest, booking_id: str, *, move_form: MoveForm | None = None, status: int = 200) -> HttpResponse:
+def _booking_page(
+    request: HttpRequest, booking_id: str, *, move_form: MoveForm | None = None, status: int = 200
+) -> HttpResponse:
     municipality = _m(request)
     item = selectors.booking_for_staff(municipality, booking_id)
     if item.registration is not None:
@@ -342,12 +360,38 @@ def _booking_page(request: HttpRequest, booking_id: str, *, move_form: MoveForm 
 
 
 _ACTIONS = {
-    "pay_counter": (Perm.FACILITIES_COUNTER, lambda b, r: services.booking_record_counter_payment(b, actor=r.user, request=r), _("窓口でのお支払いを記録しました。")),
-    "cancel": (Perm.FACILITIES_COUNTER, lambda b, r: services.booking_cancel(b, actor=r.user, request=r, by_staff=True, full_refund=r.POST.get("full_refund") == "1"), _("予約を取り消しました。")),
-    "no_show": (Perm.FACILITIES_COUNTER, lambda b, r: services.booking_mark_no_show(b, actor=r.user, request=r), _("無断キャンセルとして記録しました。")),
-    "check_in": (Perm.FACILITIES_COUNTER, lambda b, r: services.booking_check_in(b, actor=r.user, request=r), _("受付しました。")),
-    "approve_reduction": (Perm.FACILITIES_MANAGE, lambda b, r: services.booking_reduction_decide(b, approve=True, actor=r.user, request=r), _("減免を承認しました。")),
-    "reject_reduction": (Perm.FACILITIES_MANAGE, lambda b, r: services.booking_reduction_decide(b, approve=False, actor=r.user, request=r), _("減免を不承認にしました。")),
+    "pay_counter": (
+        Perm.FACILITIES_COUNTER,
+        lambda b, r: services.booking_record_counter_payment(b, actor=r.user, request=r),
+        _("窓口でのお支払いを記録しました。"),
+    ),
+    "cancel": (
+        Perm.FACILITIES_COUNTER,
+        lambda b, r: services.booking_cancel(
+            b, actor=r.user, request=r, by_staff=True, full_refund=r.POST.get("full_refund") == "1"
+        ),
+        _("予約を取り消しました。"),
+    ),
+    "no_show": (
+        Perm.FACILITIES_COUNTER,
+        lambda b, r: services.booking_mark_no_show(b, actor=r.user, request=r),
+        _("無断キャンセルとして記録しました。"),
+    ),
+    "check_in": (
+        Perm.FACILITIES_COUNTER,
+        lambda b, r: services.booking_check_in(b, actor=r.user, request=r),
+        _("受付しました。"),
+    ),
+    "approve_reduction": (
+        Perm.FACILITIES_MANAGE,
+        lambda b, r: services.booking_reduction_decide(b, approve=True, actor=r.user, request=r),
+        _("減免を承認しました。"),
+    ),
+    "reject_reduction": (
+        Perm.FACILITIES_MANAGE,
+        lambda b, r: services.booking_reduction_decide(b, approve=False, actor=r.user, request=r),
+        _("減免を不承認にしました。"),
+    ),
 }
 
 
@@ -408,27 +452,43 @@ def book_on_behalf(request: HttpRequest, room_id: str) -> HttpResponse:
     candidates = list(selectors.registrations_search(municipality, query))
     if request.method == "POST":
         form = StaffBookingForm(
-            request.POST, room=room, registrations=list(selectors.registrations_for_staff(municipality, status=RegistrationStatus.APPROVED)),
+            request.POST,
+            room=room,
+            registrations=list(selectors.registrations_for_staff(municipality, status=RegistrationStatus.APPROVED)),
             reductions=selectors.reductions_available(municipality),
         )
         if form.is_valid():
             data = form.cleaned_data
             try:
                 created = services.booking_create(
-                    municipality=municipality, room=room, date=data["date"], slots=list(data["slots"]),
-                    registration=data["registration"], actor=request.user, request=request,
-                    purpose=data["purpose"], attendees=data["attendees"], is_commercial=data["is_commercial"],
-                    equipment=list(data.get("equipment") or []), reduction=data["reduction"],
-                    reduction_reason=data["reduction_reason"], channel=data["channel"], request_token=data["token"],
+                    municipality=municipality,
+                    room=room,
+                    date=data["date"],
+                    slots=list(data["slots"]),
+                    registration=data["registration"],
+                    actor=request.user,
+                    request=request,
+                    purpose=data["purpose"],
+                    attendees=data["attendees"],
+                    is_commercial=data["is_commercial"],
+                    equipment=list(data.get("equipment") or []),
+                    reduction=data["reduction"],
+                    reduction_reason=data["reduction_reason"],
+                    channel=data["channel"],
+                    request_token=data["token"],
                 )
             except ServiceError as error:
                 apply_service_error(form, error)
             else:
                 messages.success(request, _("予約を登録しました。"))
-                return redirect("facilities_staff:booking", municipality_slug=municipality.slug, booking_id=created.public_id)
+                return redirect(
+                    "facilities_staff:booking", municipality_slug=municipality.slug, booking_id=created.public_id
+                )
     else:
         form = StaffBookingForm(
-            room=room, registrations=candidates, reductions=selectors.reductions_available(municipality),
+            room=room,
+            registrations=candidates,
+            reductions=selectors.reductions_available(municipality),
             initial={"token": new_form_token(), "attendees": 1, "channel": "phone"},
         )
     return render(request, "facilities/staff_book.html", {"form": form, "room": room, "query": query})
@@ -444,15 +504,21 @@ def block(request: HttpRequest, room_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.booking_block(
-                municipality=municipality, room=room, date=form.cleaned_data["date"],
-                slots=list(form.cleaned_data["slots"]), actor=request.user, note=form.cleaned_data["note"],
+                municipality=municipality,
+                room=room,
+                date=form.cleaned_data["date"],
+                slots=list(form.cleaned_data["slots"]),
+                actor=request.user,
+                note=form.cleaned_data["note"],
                 request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
             messages.success(request, _("利用不可にしました。"))
-            return redirect("facilities_staff:facility", municipality_slug=municipality.slug, facility_id=room.facility.public_id)
+            return redirect(
+                "facilities_staff:facility", municipality_slug=municipality.slug, facility_id=room.facility.public_id
+            )
     return render(request, "facilities/staff_edit.html", {"form": form, "title": _("枠を利用不可にする")})
 
 

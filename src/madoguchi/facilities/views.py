@@ -104,8 +104,8 @@ def room_calendar(request: HttpRequest, room_id: str) -> HttpResponse:
         year, month = _month_param(request.GET.get("month", ""))
         context["calendar"] = selectors.room_month(room, year, month)
         context["month_start"] = datetime.date(year, month, 1)
-        context["previous_month"] = "%04d-%02d" % _shift_month(year, month, -1)
-        context["next_month"] = "%04d-%02d" % _shift_month(year, month, 1)
+        context["previous_month"] = "{:04d}-{:02d}".format(*_shift_month(year, month, -1))
+        context["next_month"] = "{:04d}-{:02d}".format(*_shift_month(year, month, 1))
     return render(request, "facilities/calendar.html", context)
 
 
@@ -143,7 +143,9 @@ def registration_new(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, _("利用者登録を申し込みました。職員が確認して承認すると、予約できるようになります。"))
+            messages.success(
+                request, _("利用者登録を申し込みました。職員が確認して承認すると、予約できるようになります。")
+            )
             return redirect("facilities:mine", municipality_slug=municipality.slug)
     return render(request, "facilities/registration_form.html", {"form": form})
 
