@@ -75,6 +75,7 @@ def _site(municipality: Municipality) -> Site:
             request=None,
         )
         enable_module(municipality, "procedures")
+        enable_module(municipality, "facilities")
         procedure = Procedure.objects.create(
             municipality=municipality,
             slug="site-procedure",
@@ -309,6 +310,27 @@ SCREENS += [
         Perm.PROCEDURES_MANAGE,
         {"publish": "1"},
         _procedure_published,
+    ),
+]
+
+
+def _reduction_added(site: Site) -> bool:
+    from madoguchi.facilities.models import Reduction
+
+    with scopes_disabled():
+        return Reduction.objects.filter(municipality=site.municipality, name="権限テスト減免").exists()
+
+
+SCREENS += [
+    Screen("facilities", "GET", "/{slug}/staff/facilities/", Perm.FACILITIES_COUNTER),
+    Screen("facility_registrations", "GET", "/{slug}/staff/facilities/registrations/", Perm.FACILITIES_MANAGE),
+    Screen(
+        "facility_reduction_add",
+        "POST",
+        "/{slug}/staff/facilities/reductions/new/",
+        Perm.FACILITIES_MANAGE,
+        {"name": "権限テスト減免", "name_en": "", "percent": "50", "requires_approval": "on", "is_active": "on"},
+        _reduction_added,
     ),
 ]
 SCREEN_IDS = [s.name for s in SCREENS]

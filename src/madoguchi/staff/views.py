@@ -158,8 +158,14 @@ def modules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         for manifest in registry.all():
             settings_values: dict[str, Any] = {}
+            current_values = core_selectors.module_settings(municipality, manifest.key)
             for spec in manifest.settings:
-                raw = request.POST.get(f"{manifest.key}__{spec.key}", "")
+                name = f"{manifest.key}__{spec.key}"
+                if spec.kind is not bool and name not in request.POST:
+                    # A number or text the form did not send at all keeps its stored value (a blank one is an error).
+                    settings_values[spec.key] = current_values.get(spec.key, spec.default)
+                    continue
+                raw = request.POST.get(name, "")
                 if spec.kind is bool:
                     settings_values[spec.key] = raw == "on"
                 elif spec.kind is int:
