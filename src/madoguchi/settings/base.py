@@ -199,15 +199,26 @@ MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
 PROCEDURE_DRAFT_RETENTION_DAYS = max(14, int(os.environ.get("PROCEDURE_DRAFT_RETENTION_DAYS", "30")))
 PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS = 7
 
+def _rate(name: str, default: str) -> tuple[int, int]:
+    count, _sep, seconds = os.environ.get(name, default).partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must look like 120/60 (requests per seconds).") from exc
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1/1.")
+    return parsed
+
+
 RATE_LIMITS = {
     "signup": (10, 60 * 60),
     "password_reset": (10, 60 * 60),
     "verification_email": (10, 60 * 60),
     "identity_start": (30, 10 * 60),
     "application": (60, 10 * 60),
-    # 公共施設予約: per user and per client address (both counted; the tighter one answers).
-    "facility_availability": (120, 60),
-    "facility_booking": (20, 10 * 60),
+    # 公共施設予約: per user and per client address (both counted). "count/seconds" from the environment.
+    "facility_availability": _rate("FACILITIES_AVAILABILITY_RATE", "120/60"),
+    "facility_booking": _rate("FACILITIES_BOOKING_RATE", "20/600"),
 }
 
 SESSION_COOKIE_HTTPONLY = True
