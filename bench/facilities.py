@@ -58,7 +58,9 @@ with scopes_disabled():
     city = Municipality.objects.get(slug="hakusan")
     Booking.objects.filter(municipality=city).delete()
     Facility.objects.filter(municipality=city).delete()
-    owner = User.objects.create_user(email="bench-owner@example.jp", password="x", email_verified_at=timezone.now())
+    owner = User(email="bench-owner@example.jp", email_verified_at=timezone.now())
+    owner.set_unusable_password()
+    owner.save()
     holder = Registration.objects.create(municipality=city, user=owner, kind="individual", status="approved",
                                          name="bench", name_kana="ベンチ", phone="0000000000", address="x")
     today = timezone.localdate()
@@ -104,7 +106,9 @@ with scopes_disabled():
                                                   starts_at=datetime.time(hour), ends_at=datetime.time(hour, 59), fee=500))
     sessions = []
     for n in range(racers):
-        user = User.objects.create_user(email=f"bench-racer-{n}@example.jp", password="x", email_verified_at=timezone.now())
+        user = User(email=f"bench-racer-{n}@example.jp", email_verified_at=timezone.now())
+        user.set_unusable_password()  # no password hashing: 200 residents set up in a moment
+        user.save()
         Profile.objects.create(user=user)
         registration = Registration.objects.create(municipality=city, user=user, kind="individual", status="approved",
                                                    name=f"racer{n}", name_kana="レーサー", phone="0000000000", address="x")

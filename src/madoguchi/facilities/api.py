@@ -135,7 +135,11 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-def _facility_out(facility: Facility) -> dict[str, Any]:
+def _facility_out(
+    facility: Facility, rooms: dict[int, list[Any]] | None = None, slots: dict[int, list[Any]] | None = None
+) -> dict[str, Any]:
+    """One facility; `rooms` and `slots` (grouped by facility and room id) avoid a query per row in lists."""
+    facility_rooms = rooms.get(facility.pk, []) if rooms is not None else list(facility.rooms.all())
     return {
         "slug": facility.slug,
         "name": facility.name,
@@ -167,11 +171,11 @@ def _facility_out(facility: Facility) -> dict[str, Any]:
                         "ends_at": f"{slot.ends_at:%H:%M}",
                         "fee": slot.fee,
                     }
-                    for slot in room.slots.all()
+                    for slot in (slots.get(room.pk, []) if slots is not None else room.slots.all())
                     if slot.is_active
                 ],
             }
-            for room in facility.rooms.all()
+            for room in facility_rooms
         ],
     }
 
@@ -203,10 +207,8 @@ def facility_list(request: HttpRequest, slug: str, filters: Query[FacilityFilter
             municipality, kind=filters.kind, area=filters.area, capacity=filters.capacity, day=filters.date
         )
         page = items[filters.offset : filters.offset + filters.limit]
-        from django.db.models import prefetch_related_objects
-
-        prefetch_related_objects(page, "rooms__slots")
-        return {"count": len(items), "items": [_facility_out(f) for f in page]}
+        rooms, slots = selectors.rooms_and_slots(page)
+        return {"count": len(items), "items": [_facility_out(f, rooms, slots) for f in page]}
 
 
 @router.get(

@@ -45,7 +45,7 @@ def facility_list_public(
     day: datetime.date | None = None,
 ) -> list[Facility]:
     queryset = Facility.objects.filter(municipality=municipality, is_published=True).prefetch_related(
-        Prefetch("rooms", queryset=Room.objects.filter(is_bookable=True).order_by("sort_order", "pk"))
+        Prefetch("rooms", queryset=Room.objects.filter(is_bookable=True).order_by("sort_order", "pk"))  # type: ignore[arg-type]
     )
     if kind:
         queryset = queryset.filter(kind=kind)
@@ -359,3 +359,15 @@ def equipment_of_facility(facility: Facility, ids: list[int]) -> list[Any]:
 
 def reduction_get(municipality: Municipality, reduction_id: int) -> Reduction:
     return get_object_in_municipality(Reduction.objects.all(), municipality, pk=reduction_id)
+
+
+def rooms_and_slots(facilities: list[Facility]) -> tuple[dict[int, list[Room]], dict[int, list[TimeSlot]]]:
+    """Rooms by facility id and active units by room id in two flat queries (no per-row related managers,
+    which cost a scoped query build each)."""
+    rooms: dict[int, list[Room]] = defaultdict(list)
+    for room in Room.objects.filter(facility__in=facilities).order_by("sort_order", "pk"):
+        rooms[room.facility_id].append(room)
+    slots: dict[int, list[TimeSlot]] = defaultdict(list)
+    for slot in TimeSlot.objects.filter(room__facility__in=facilities, is_active=True).order_by("starts_at"):
+        slots[slot.room_id].append(slot)
+    return rooms, slots

@@ -12,6 +12,7 @@ is idempotent for the same reference; `booking_cancel(...)` returns the refund a
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -58,15 +59,21 @@ class SlotTaken(ServiceError):
         super().__init__("slot_taken", _("この枠は先に予約されました。"), field="slots", status=409)
 
 
-def closed_reason(facility: Facility, day: datetime.date) -> str | None:
-    """Why the facility is closed on this day (年末年始, 祝日, 休館日), or None when it is open."""
+@functools.lru_cache(maxsize=64)
+def _holidays(year: int) -> dict[datetime.date, str]:
+    """National holidays of a year (振替休日 and 国民の休日 included), computed once per year and process."""
     import jpholiday
 
+    return dict(jpholiday.year_holidays(year))
+
+
+def closed_reason(facility: Facility, day: datetime.date) -> str | None:
+    """Why the facility is closed on this day (年末年始, 祝日, 休館日), or None when it is open."""
     if facility.closed_year_end and ((day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)):
         return str(_("年末年始の休館日"))
-    if facility.closed_on_holidays and jpholiday.is_holiday(day):
-        name = jpholiday.is_holiday_name(day) or ""
-        return str(_("祝日（%(name)s）の休館日") % {"name": name})
+    holiday = _holidays(day.year).get(day) if facility.closed_on_holidays else None
+    if holiday is not None:
+        return str(_("祝日（%(name)s）の休館日") % {"name": holiday})
     if str(day.weekday()) not in facility.open_weekdays:
         return str(_("休館日"))
     return None

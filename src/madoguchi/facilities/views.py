@@ -93,7 +93,11 @@ def facility_detail(request: HttpRequest, facility_slug: str) -> HttpResponse:
 def room_calendar(request: HttpRequest, room_id: str) -> HttpResponse:
     room = selectors.room_get_public(request.municipality, room_id)  # type: ignore[attr-defined]
     view = "week" if request.GET.get("view") == "week" else "month"
-    context: dict[str, Any] = {"room": room, "facility": room.facility, "view": view}
+    book_url = reverse(
+        "facilities:book",
+        kwargs={"municipality_slug": request.municipality.slug, "room_id": room.public_id},  # type: ignore[attr-defined]
+    )
+    context: dict[str, Any] = {"room": room, "facility": room.facility, "view": view, "book_url": book_url}
     if view == "week":
         start = _date_param(request.GET.get("start", "")) or timezone.localdate()
         context["calendar"] = selectors.room_week(room, start)
