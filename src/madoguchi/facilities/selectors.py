@@ -45,7 +45,7 @@ def facility_list_public(
     day: datetime.date | None = None,
 ) -> list[Facility]:
     queryset = Facility.objects.filter(municipality=municipality, is_published=True).prefetch_related(
-        Prefetch("rooms", queryset=Room.objects.filter(is_bookable=True).order_by("sort_order", "pk"))  # type: ignore[arg-type]
+        Prefetch("rooms", queryset=Room.objects.filter(is_bookable=True).order_by("sort_order", "pk"))
     )
     if kind:
         queryset = queryset.filter(kind=kind)
