@@ -305,3 +305,11 @@ def test_private_ical_feed_needs_its_token_and_a_new_token_retires_the_old(
     assert _client().get("/city-a/facilities/calendar/guess.ics").status_code == 404
     _client(registration_a.user).post(f"/city-a/facilities/mine/calendar/{registration_a.public_id}/regenerate/")
     assert _client().get(f"/city-a/facilities/calendar/{old}.ics").status_code == 404
+
+
+def test_pages_read_in_english(facilities_a, room_a, open_day):
+    client = _client()
+    detail = client.get("/city-a/facilities/kominkan/?lang=en").content.decode()
+    assert "Central Community Centre" in detail and "Rooms, areas and fees" in detail and "Mon" in detail
+    calendar = client.get(f"/city-a/facilities/rooms/{room_a.public_id}/?month={open_day:%Y-%m}").content.decode()
+    assert "Availability of" in calendar and "Free" in calendar and "Morning" in calendar
