@@ -218,3 +218,9 @@ def test_other_municipalitys_staff_get_404(facilities_a, city_b, facility_a, boo
     enable_module(city_b, "facilities")
     assert other.get(f"/city-b/staff/facilities/bookings/{booking_a.public_id}/").status_code == 404
     assert other.get(f"/city-b/staff/facilities/{facility_a.public_id}/day/").status_code == 404
+
+
+def test_a_facility_slug_cannot_take_a_path_the_urls_use(admin_a):
+    response = admin_a.post("/city-a/staff/facilities/new/", {"slug": "mine", "name": "x"})
+    assert response.status_code == 200
+    assert "この識別名はシステムで使っているため使えません。" in response.content.decode()

@@ -40,6 +40,17 @@ class FacilityKind(models.TextChoices):
 WEEKDAY_LABELS = tuple(pgettext_lazy("weekday", day) for day in ("月", "火", "水", "木", "金", "土", "日"))
 
 
+# Path segments the facilities URLs use next to /<slug>/facilities/<facility>/ (public, staff and API).
+RESERVED_FACILITY_SLUGS = frozenset(
+    {"register", "mine", "calendar", "rooms", "bookings", "new", "registrations", "reductions", "checkin"}
+)
+
+
+def validate_facility_slug(value: str) -> None:
+    if value in RESERVED_FACILITY_SLUGS:
+        raise ValidationError(_("この識別名はシステムで使っているため使えません。"))
+
+
 def validate_weekdays(value: str) -> None:
     if not value or any(ch not in "0123456" for ch in value) or len(set(value)) != len(value):
         raise ValidationError(_("開館曜日は0（月）〜6（日）の数字を重複なく並べてください。"))
@@ -72,7 +83,7 @@ def validate_refund_table(value: str) -> None:
 
 class Facility(MunicipalityOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.CharField(_("識別名"), max_length=40, validators=[slug_validator])
+    slug = models.CharField(_("識別名"), max_length=40, validators=[slug_validator, validate_facility_slug])
     name = models.CharField(_("施設名"), max_length=100)
     name_kana = models.CharField(_("施設名（カナ）"), max_length=200)
     name_en = models.CharField(_("施設名（英語）"), max_length=200, blank=True)

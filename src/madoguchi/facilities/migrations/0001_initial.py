@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('slug', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{1,39}$', '英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。')], verbose_name='識別名')),
+                ('slug', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9-]{1,39}$', '英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください。'), madoguchi.facilities.models.validate_facility_slug], verbose_name='識別名')),
                 ('name', models.CharField(max_length=100, verbose_name='施設名')),
                 ('name_kana', models.CharField(max_length=200, verbose_name='施設名（カナ）')),
                 ('name_en', models.CharField(blank=True, max_length=200, verbose_name='施設名（英語）')),
