@@ -70,6 +70,7 @@ bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/faq_localgovfaq.py
+	$(BIN)/python bench/facilities.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)

@@ -78,6 +78,7 @@ def _site(municipality: Municipality) -> Site:
         )
         enable_module(municipality, "procedures")
         enable_module(municipality, "faq")
+        enable_module(municipality, "facilities")
         procedure = Procedure.objects.create(
             municipality=municipality,
             slug="site-procedure",
@@ -375,6 +376,27 @@ SCREENS += [
         Perm.FAQ_MANAGE,
         {"question": "権限テストFAQ", "answer": "回答", "department": "{department_pk}", "is_published": "on"},
         _faq_added,
+    ),
+]
+
+
+def _reduction_added(site: Site) -> bool:
+    from madoguchi.facilities.models import Reduction
+
+    with scopes_disabled():
+        return Reduction.objects.filter(municipality=site.municipality, name="権限テスト減免").exists()
+
+
+SCREENS += [
+    Screen("facilities", "GET", "/{slug}/staff/facilities/", Perm.FACILITIES_COUNTER),
+    Screen("facility_registrations", "GET", "/{slug}/staff/facilities/registrations/", Perm.FACILITIES_MANAGE),
+    Screen(
+        "facility_reduction_add",
+        "POST",
+        "/{slug}/staff/facilities/reductions/new/",
+        Perm.FACILITIES_MANAGE,
+        {"name": "権限テスト減免", "name_en": "", "percent": "50", "requires_approval": "on", "is_active": "on"},
+        _reduction_added,
     ),
 ]
 SCREEN_IDS = [s.name for s in SCREENS]

@@ -78,7 +78,11 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     fields = {exc.field: [str(exc.message)]} if exc.field else {}
-    return _respond(request, exc.status, exc.code, str(exc.message), fields)
+    response = _respond(request, exc.status, exc.code, str(exc.message), fields)
+    retry_after = getattr(exc, "retry_after", None)  # a rate limit says when to come back
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(Http404)

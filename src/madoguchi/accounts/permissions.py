@@ -33,6 +33,8 @@ class Perm:
     PAYMENTS_MANAGE = "payments.manage"
     API_TOKENS_MANAGE = "staff.api_tokens.manage"
     FAQ_MANAGE = "faq.manage"
+    FACILITIES_MANAGE = "facilities.manage"
+    FACILITIES_COUNTER = "facilities.counter"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -60,12 +62,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PAYMENTS_MANAGE,
             Perm.API_TOKENS_MANAGE,
             Perm.FAQ_MANAGE,
+            Perm.FACILITIES_MANAGE,
+            Perm.FACILITIES_COUNTER,
         }
     ),
     Role.DEPARTMENT_STAFF: frozenset(
-        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.PAYMENTS_MANAGE, Perm.FAQ_MANAGE}
+        {
+            Perm.DASHBOARD,
+            Perm.NOTICES_MANAGE,
+            Perm.PROCEDURES_MANAGE,
+            Perm.PAYMENTS_MANAGE,
+            Perm.FAQ_MANAGE,
+            Perm.FACILITIES_MANAGE,
+            Perm.FACILITIES_COUNTER,
+        }
     ),
-    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.PAYMENTS_MANAGE}),
+    Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.PAYMENTS_MANAGE, Perm.FACILITIES_COUNTER}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
 }
 

@@ -30,13 +30,21 @@ class RequestIdMiddleware:
         return response
 
 
+def _tile_host() -> str:
+    """The map tile server's origin (facilities maps), the one outside host images may come from."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(getattr(settings, "FACILITIES_MAP_TILE_URL", "") or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme == "https" and parts.netloc else ""
+
+
 # No inline script or style anywhere: every script and stylesheet is a file we serve ourselves.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        " ".join(part for part in ("img-src 'self' data:", _tile_host()) if part),
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

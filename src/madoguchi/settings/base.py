@@ -7,6 +7,7 @@ key under var/ so that a fresh clone runs with no configuration at all.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "madoguchi.procedures",
     "madoguchi.payments",
     "madoguchi.faq",
+    "madoguchi.facilities",
     "madoguchi.demo",
 ]
 
@@ -204,6 +206,18 @@ PAYMENTS_PENDING_EXPIRY_HOURS = max(1, int(os.environ.get("PAYMENTS_PENDING_EXPI
 PROCEDURE_DRAFT_RETENTION_DAYS = max(14, int(os.environ.get("PROCEDURE_DRAFT_RETENTION_DAYS", "30")))
 PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS = 7
 
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    count, _sep, seconds = os.environ.get(name, default).partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must look like 120/60 (requests per seconds).") from exc
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1/1.")
+    return parsed
+
+
 RATE_LIMITS = {
     "signup": (10, 60 * 60),
     "password_reset": (10, 60 * 60),
@@ -212,6 +226,9 @@ RATE_LIMITS = {
     "application": (60, 10 * 60),
     "api_application": (120, 10 * 60),
     "faq_ask": (120, 10 * 60),
+    # 公共施設予約: per user and per client address (both counted). "count/seconds" from the environment.
+    "facility_availability": _rate("FACILITIES_AVAILABILITY_RATE", "120/60"),
+    "facility_booking": _rate("FACILITIES_BOOKING_RATE", "20/600"),
 }
 # A deployment may tune any limit: MADOGUCHI_RATE_LIMITS='{"api_application": [600, 600]}' (count, seconds).
 for _bucket, (_count, _seconds) in json.loads(os.environ.get("MADOGUCHI_RATE_LIMITS") or "{}").items():
@@ -270,6 +287,21 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Leaflet 1.9 (BSD-2-Clause) as shipped inside the django-leaflet package (LGPL-3.0, used unmodified and
+# only for these files): served from our own origin as /static/leaflet/…, never from a CDN. The app itself
+# is not installed (it would pull in GeoDjango).
+_LEAFLET_SPEC = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = (
+    [("leaflet", str(Path(next(iter(_LEAFLET_SPEC.submodule_search_locations))) / "static" / "leaflet"))]
+    if _LEAFLET_SPEC and _LEAFLET_SPEC.submodule_search_locations
+    else []
+)
+
+# 公共施設予約 maps: 地理院タイル (the tile URL is configuration; the CSP allows images from its host only).
+FACILITIES_MAP_TILE_URL = os.environ.get(
+    "FACILITIES_MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+)
+FACILITIES_MAP_ATTRIBUTION = os.environ.get("FACILITIES_MAP_ATTRIBUTION", "出典：国土地理院")
 # In development WhiteNoise serves straight from the apps' static folders; production serves the
 # collected, hashed and compressed copies under STATIC_ROOT (`collectstatic`).
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
