@@ -28,6 +28,7 @@ class Perm:
     RESIDENTS_VIEW = "residents.view"
     NOTICES_MANAGE = "notices.manage"
     PROCEDURES_MANAGE = "procedures.manage"
+    OPENDATA_MANAGE = "opendata.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -45,9 +46,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.RESIDENTS_VIEW,
             Perm.NOTICES_MANAGE,
             Perm.PROCEDURES_MANAGE,
+            Perm.OPENDATA_MANAGE,
         }
     ),
-    Role.DEPARTMENT_STAFF: frozenset({Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE}),
+    Role.DEPARTMENT_STAFF: frozenset(
+        {Perm.DASHBOARD, Perm.NOTICES_MANAGE, Perm.PROCEDURES_MANAGE, Perm.OPENDATA_MANAGE}
+    ),
     Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW}),
     Role.AUDITOR: frozenset({Perm.DASHBOARD, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
 }

@@ -41,6 +41,7 @@ RESERVED_SLUGS = frozenset(
         "robots.txt",
         "staff",
         "auth",
+        "dataset",  # the open data catalogue's DCAT paths /dataset/<name>.jsonld|.ttl
     }
 )
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "madoguchi.staff",
     "madoguchi.notices",
     "madoguchi.procedures",
+    "madoguchi.opendata",
     "madoguchi.demo",
 ]
 
