@@ -6,6 +6,7 @@ unchanged. The platform error shape never appears here (core.middleware leaves t
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -67,7 +68,7 @@ def _iso(value: Any) -> str | None:
     """CKAN's timestamps: ISO 8601 in UTC without a zone suffix."""
     if value is None:
         return None
-    return timezone.localtime(value, timezone.UTC).replace(tzinfo=None).isoformat()
+    return timezone.localtime(value, datetime.UTC).replace(tzinfo=None).isoformat()
 
 
 def organization_dict(catalogue: Catalogue, dataset: Dataset) -> dict[str, Any] | None:

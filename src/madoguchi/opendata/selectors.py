@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, TextField, Value, When
+from django.db.models.functions import Cast
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
@@ -279,6 +280,11 @@ class RowQuery:
     include_total: bool = True
 
 
+def _text(column: str) -> Cast:
+    """A row's value in one column, as text (any column name, even one that looks like a lookup)."""
+    return Cast(KeyTextTransform(column, "data"), TextField())
+
+
 def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any]], int | None, list[str]]:
     """(records, total, the fields returned). Field names the table lacks raise QueryError naming them."""
     columns = list(resource.columns)
@@ -298,7 +304,7 @@ def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any
         if name not in columns:
             raise QueryError(f'field "{name}" not in table')
         alias = f"_f{index}"
-        queryset = queryset.alias(**{alias: KeyTextTransform(name, "data")})
+        queryset = queryset.alias(**{alias: _text(name)})
         if isinstance(value, list):
             queryset = queryset.filter(**{f"{alias}__in": [str(v) for v in value]})
         else:
@@ -316,7 +322,7 @@ def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any
         if name == "_id":
             ordering.append("-number" if direction == "desc" else "number")
         else:
-            expression = KeyTextTransform(name, "data")
+            expression = _text(name)
             ordering.append(expression.desc() if direction == "desc" else expression.asc())
     ordering.append("number")
     total = queryset.count() if query.include_total else None

@@ -376,7 +376,8 @@ def validate_table(
             value = row[name]
             if not value.strip():
                 row[name] = ""
-                if column.required:
+                # A flag's empty cell is a value (非対応): its column is required, not every cell.
+                if column.required and column.type != "flag":
                     report.add(Problem(line, name, _("必須の項目が空です。")))
                 continue
             if column.type in ("latitude", "longitude"):
