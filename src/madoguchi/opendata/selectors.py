@@ -175,8 +175,8 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
     # `q` may hold field:value terms too (CKAN passes them to Solr); the rest is free text.
     try:
         q_parts = shlex.split(query.q or "", posix=True)
-    except ValueError as exc:
-        raise QueryError(f"unbalanced quotes in {query.q!r}") from exc
+    except ValueError:  # free text with a lone quote (O'Brien) is still just words
+        q_parts = (query.q or "").split()
     for part in q_parts:
         if part in ("*:*", "*", "AND"):
             continue
