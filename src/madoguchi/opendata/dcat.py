@@ -177,7 +177,13 @@ def schema_org(catalogue: Catalogue, dataset: Dataset, resources: list[Resource]
     """schema.org Dataset JSON-LD for the dataset page (Google Dataset Search), safe inside <script>."""
     ckan = package_dict(catalogue, dataset, resources)
     municipality = dataset.municipality
-    description = dataset.notes if len(dataset.notes) >= 50 else f"{dataset.notes}（{municipality.name}のオープンデータ）"
+    description = dataset.notes
+    if len(description) < 50:  # Google Dataset Search wants 50–5000 characters
+        formats = "・".join(sorted({r.format for r in resources})) or "-"
+        description = (
+            f"{dataset.notes} {municipality.prefecture}{municipality.name}が{License(dataset.license_id).label}で"
+            f"公開するオープンデータ「{dataset.title}」です。形式：{formats}。誰でも自由に利用できます。"
+        )
     data: dict[str, Any] = {
         "@context": "https://schema.org/",
         "@type": "Dataset",
