@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from madoguchi.core.tenancy import municipality_scope
+
 from .models import Resource, ResourceRow
 from .standards import get_standard
 
@@ -32,17 +34,19 @@ def safe_cell(value: Any) -> str:
 
 
 def iter_rows(resource: Resource) -> Iterator[dict[str, Any]]:
-    """The rows in order, fetched in chunks by keyset (constant memory, no long-lived cursor)."""
+    """The rows in order, fetched in chunks by keyset (constant memory, no long-lived cursor). A streamed
+    response runs after the view has returned, so the generator enters the municipality's scope itself."""
     last = 0
     while True:
-        chunk = list(
-            ResourceRow.objects.filter(resource=resource, number__gt=last)
-            .order_by("number")
-            .values_list("number", "data")[:CHUNK]
-        )
+        with municipality_scope(resource.municipality_id):
+            chunk = list(
+                ResourceRow.objects.filter(resource=resource, number__gt=last)
+                .order_by("number")
+                .values_list("number", "data")[:CHUNK]
+            )
         if not chunk:
             return
-        for number, data in chunk:
+        for _number, data in chunk:
             yield data
         last = chunk[-1][0]
 
