@@ -82,9 +82,17 @@ def test_write_actions_are_authorization_errors(client, catalogue_a):
     assert body["error"]["__type"] == "Authorization Error"
 
 
-@pytest.mark.parametrize(("query", "expected"), [("避難", ["evacuation-space"]), ("トイレ", ["public-toilet"]),
-                                                 ("といれ", ["public-toilet"]), ("公衆 一覧", ["public-toilet"]),
-                                                 ("トイレ CSV", ["public-toilet"]), ("存在しない語", [])])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("避難", ["evacuation-space"]),
+        ("トイレ", ["public-toilet"]),
+        ("といれ", ["public-toilet"]),
+        ("公衆 一覧", ["public-toilet"]),
+        ("トイレ CSV", ["public-toilet"]),
+        ("存在しない語", []),
+    ],
+)
 def test_japanese_partial_word_search(client, catalogue_a, catalogue_b, query, expected):
     _, body = call(client, "/city-a/api/action/package_search", q=query)
     assert [item["name"] for item in body["result"]["results"]] == expected
@@ -99,9 +107,12 @@ def test_search_finds_tags_notes_and_resource_names(client, catalogue_a):
 
 def test_fq_facets_sort_and_paging(client, catalogue_a):
     _, body = call(
-        client, "/city-a/api/action/package_search", method="post", fq='organization:bosai +tags:"トイレ"',
+        client,
+        "/city-a/api/action/package_search",
+        method="post",
+        fq='organization:bosai +tags:"トイレ"',
         **{"facet.field": ["tags", "res_format", "organization", "groups", "license_id"]},
-    )  # fmt: skip
+    )
     result = body["result"]
     assert [r["name"] for r in result["results"]] == ["public-toilet"]
     assert result["search_facets"]["tags"]["items"] == [{"name": "トイレ", "display_name": "トイレ", "count": 1}]
@@ -152,7 +163,9 @@ def test_malformed_and_hostile_bodies(client, catalogue_a):
     assert response.status_code == 400 and isinstance(response.json(), str)
     response = client.post("/city-a/api/action/package_search", data="[1,2]", content_type="application/json")
     assert response.status_code == 400
-    response = client.post("/city-a/api/action/package_search", data=json.dumps({"q": "x" * 200_000}), content_type="application/json")
+    response = client.post(
+        "/city-a/api/action/package_search", data=json.dumps({"q": "x" * 200_000}), content_type="application/json"
+    )
     assert response.status_code == 400
     _, body = call(client, "/city-a/api/action/package_search", method="post", q="'; DROP TABLE opendata_dataset; --")
     assert body["success"] is True and body["result"]["count"] == 0
@@ -206,16 +219,31 @@ def test_resource_show_and_datastore_search(client, catalogue_a, catalogue_b):
     resource_id = body["result"]["resources"][0]["id"]
     _, body = call(client, "/city-a/api/action/resource_show", id=resource_id)
     assert body["result"]["id"] == resource_id
-    _, body = call(client, "/city-a/api/action/datastore_search", method="post", resource_id=resource_id,
-                   filters={"車椅子使用者用トイレ有無": "有"}, fields=["_id", "名称"])  # fmt: skip
+    _, body = call(
+        client,
+        "/city-a/api/action/datastore_search",
+        method="post",
+        resource_id=resource_id,
+        filters={"車椅子使用者用トイレ有無": "有"},
+        fields=["_id", "名称"],
+    )
     result = body["result"]
     assert result["total"] == 1
     assert result["records"] == [{"_id": 1, "名称": "駅前公衆トイレ"}]
     assert result["fields"] == [{"id": "_id", "type": "int"}, {"id": "名称", "type": "text"}]
-    _, body = call(client, "/city-a/api/action/datastore_search", resource_id=resource_id, sort="名称 desc", limit="1",
-                   filters='{"設置位置": ["屋外", "公園内"]}', q="トイレ")  # fmt: skip
+    _, body = call(
+        client,
+        "/city-a/api/action/datastore_search",
+        resource_id=resource_id,
+        sort="名称 desc",
+        limit="1",
+        filters='{"設置位置": ["屋外", "公園内"]}',
+        q="トイレ",
+    )
     assert body["result"]["total"] == 2 and body["result"]["records"][0]["名称"] == "駅前公衆トイレ"
-    response, body = call(client, "/city-a/api/action/datastore_search", resource_id=resource_id, filters='{"色": "赤"}')
+    response, body = call(
+        client, "/city-a/api/action/datastore_search", resource_id=resource_id, filters='{"色": "赤"}'
+    )
     assert response.status_code == 409 and body["error"]["__type"] == "Validation Error" and "filters" in body["error"]
     response, body = call(client, "/city-a/api/action/datastore_search", resource_id=resource_id, filters="{bad")
     assert response.status_code == 409

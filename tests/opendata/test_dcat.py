@@ -84,7 +84,9 @@ def test_hydra_paging_100_per_page(client, city_a, bosai_a):
         template = Resource.objects.get(dataset=seed)
         clones = []
         for n in range(101):
-            clone = Dataset(municipality=city_a, name=f"d{n:03d}", title=f"データ{n}", notes="説明", published_at=seed.published_at)
+            clone = Dataset(
+                municipality=city_a, name=f"d{n:03d}", title=f"データ{n}", notes="説明", published_at=seed.published_at
+            )
             services.refresh_search_fields(clone)
             clones.append(clone)
         Dataset.objects.bulk_create(clones)
@@ -97,7 +99,9 @@ def test_hydra_paging_100_per_page(client, city_a, bosai_a):
     assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 100
     second = parse(client.get("/city-a/catalog.ttl?page=2"), "ttl")
     assert len(list(second.subjects(RDF.type, DCAT.Dataset))) == 2
-    assert str(second.value(next(second.subjects(RDF.type, HYDRA.PagedCollection)), HYDRA.previousPage)).endswith("page=1")
+    assert str(second.value(next(second.subjects(RDF.type, HYDRA.PagedCollection)), HYDRA.previousPage)).endswith(
+        "page=1"
+    )
 
 
 def test_schema_org_json_ld_in_dataset_page(client, catalogue_a):

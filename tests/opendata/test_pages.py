@@ -29,8 +29,18 @@ def test_catalogue_home_search_and_facets(client, catalogue_a, catalogue_b):
     assert "の絞り込みを解除" in html
 
 
-@pytest.mark.parametrize("params", [{"q": "x" * 500}, {"q": "\x00"}, {"tags": '"'}, {"page": "-3"}, {"page": "abc"},
-                                    {"organization": "nope"}, {"q": "' OR 1=1 --"}])  # fmt: skip
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x" * 500},
+        {"q": "\x00"},
+        {"tags": '"'},
+        {"page": "-3"},
+        {"page": "abc"},
+        {"organization": "nope"},
+        {"q": "' OR 1=1 --"},
+    ],
+)
 def test_hostile_catalogue_queries_never_fail(client, catalogue_a, params):
     response = client.get("/city-a/opendata/", params)
     assert response.status_code == 200

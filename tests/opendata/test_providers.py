@@ -29,9 +29,17 @@ class FakeFacilities:
 
     def rows(self, municipality):
         for number, (name, lat, lon) in enumerate(self.facilities, start=1):
-            yield {"全国地方公共団体コード": municipality.code, "ID": f"F{number:04d}", "名称": name,
-                   "所在地_連結表記": f"{municipality.prefecture}{municipality.name}1-{number}", "緯度": lat, "経度": lon,
-                   "種別": "体育施設" if number == 1 else "図書館", "開始時間": "9:00", "終了時間": "21:00"}  # fmt: skip
+            yield {
+                "全国地方公共団体コード": municipality.code,
+                "ID": f"F{number:04d}",
+                "名称": name,
+                "所在地_連結表記": f"{municipality.prefecture}{municipality.name}1-{number}",
+                "緯度": lat,
+                "経度": lon,
+                "種別": "体育施設" if number == 1 else "図書館",
+                "開始時間": "9:00",
+                "終了時間": "21:00",
+            }
 
     def last_changed(self, municipality):
         return self.changed
@@ -41,9 +49,12 @@ class FakeFacilities:
 def facilities():
     fake = FakeFacilities()
     provider = DatasetProvider(
-        key="facilitiestest.public_facilities", standard="01", title="公共施設一覧", rows=fake.rows,
+        key="facilitiestest.public_facilities",
+        standard="01",
+        title="公共施設一覧",
+        rows=fake.rows,
         last_changed=fake.last_changed,
-    )  # fmt: skip
+    )
     manifest = ModuleManifest(key="facilitiestest", name="施設", description="", dataset_providers=(provider,))
     registry.register(manifest)
     yield fake
@@ -68,7 +79,9 @@ def test_provider_contract_and_generated_dataset_passes_the_validator(city_a, bo
 
 def test_regenerates_only_when_the_source_changed(city_a, bosai_a, facilities):
     with municipality_scope(city_a):
-        dataset = services.live_dataset_create(municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities")
+        dataset = services.live_dataset_create(
+            municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities"
+        )
         first = dataset.resources.get().last_modified
     facilities.facilities.append(("市民プール", "36.8200", "137.4000"))
     assert refresh_live_datasets.call(city_a.pk) == 0  # source unchanged since the last build
@@ -81,8 +94,12 @@ def test_regenerates_only_when_the_source_changed(city_a, bosai_a, facilities):
 
 def test_the_provider_entry_is_idempotent(city_a, bosai_a, facilities):
     with municipality_scope(city_a):
-        one = services.live_dataset_create(municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities")
-        two = services.live_dataset_create(municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities")
+        one = services.live_dataset_create(
+            municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities"
+        )
+        two = services.live_dataset_create(
+            municipality=city_a, actor=None, provider_key="facilitiestest.public_facilities"
+        )
         assert one.pk == two.pk
         assert Dataset.objects.filter(provider_key="facilitiestest.public_facilities").count() == 1
 

@@ -49,8 +49,17 @@ def test_department_staff_see_and_change_only_their_own(city_a, bosai_a, catalog
     toilets = catalogue_a["toilets"]
     assert staff.get(f"/city-a/staff/opendata/{toilets.public_id}/").status_code == 404
     assert staff.post(f"/city-a/staff/opendata/{toilets.public_id}/unpublish/").status_code == 404
-    response = staff.post("/city-a/staff/opendata/new/", {"name": "mine", "title": "環境データ", "notes": "説明",
-                          "department": bosai_a.pk, "license_id": "cc-by-4.0", "frequency": "yearly"})  # fmt: skip
+    response = staff.post(
+        "/city-a/staff/opendata/new/",
+        {
+            "name": "mine",
+            "title": "環境データ",
+            "notes": "説明",
+            "department": bosai_a.pk,
+            "license_id": "cc-by-4.0",
+            "frequency": "yearly",
+        },
+    )
     assert response.status_code == 200 and "department" in response.context["form"].errors
 
 
@@ -62,8 +71,14 @@ def test_other_municipality_dataset_is_404_for_admin(city_a, city_b, catalogue_b
 
 def test_create_validation_keeps_input(city_a, bosai_a):
     admin = staff_client(make_staff(city_a))
-    data = {"name": "Bad Name!", "title": "タイトル", "notes": "説明", "license_id": "cc-by-4.0", "frequency": "yearly",
-            "tags": "避難、防災"}  # fmt: skip
+    data = {
+        "name": "Bad Name!",
+        "title": "タイトル",
+        "notes": "説明",
+        "license_id": "cc-by-4.0",
+        "frequency": "yearly",
+        "tags": "避難、防災",
+    }
     response = admin.post("/city-a/staff/opendata/new/", data)
     html = response.content.decode()
     assert "英小文字・数字" in html and 'value="Bad Name!"' in html and "避難、防災" in html
@@ -71,14 +86,26 @@ def test_create_validation_keeps_input(city_a, bosai_a):
 
 def test_upload_reports_every_problem_then_publish_rules(city_a, bosai_a):
     admin = staff_client(make_staff(city_a))
-    response = admin.post("/city-a/staff/opendata/new/", {"name": "toilets", "title": "公衆トイレ一覧", "notes": "説明",
-                          "department": bosai_a.pk, "license_id": "cc-by-4.0", "frequency": "yearly",
-                          "standard_number": "13", "tags": "トイレ"})  # fmt: skip
+    response = admin.post(
+        "/city-a/staff/opendata/new/",
+        {
+            "name": "toilets",
+            "title": "公衆トイレ一覧",
+            "notes": "説明",
+            "department": bosai_a.pk,
+            "license_id": "cc-by-4.0",
+            "frequency": "yearly",
+            "standard_number": "13",
+            "tags": "トイレ",
+        },
+    )
     assert response.status_code == 302
     with scopes_disabled():
         dataset = Dataset.objects.get(name="toilets")
     assert dataset.tags == ["トイレ"]
-    text = BROKEN.format(short=city_a.code.lstrip("0") if city_a.code.startswith("0") else city_a.code, code=city_a.code)
+    text = BROKEN.format(
+        short=city_a.code.lstrip("0") if city_a.code.startswith("0") else city_a.code, code=city_a.code
+    )
     upload = SimpleUploadedFile("toilets.csv", text.encode("cp932"), content_type="text/csv")
     response = admin.post(f"/city-a/staff/opendata/{dataset.public_id}/upload/", {"file": upload})
     html = response.content.decode()
@@ -111,23 +138,29 @@ def test_hostile_uploads(city_a, bosai_a, catalogue_a):
         ("a.exe", b"MZ", "CSV・XLSX・JSON・GeoJSON・PDF"),
         ("a.pdf", b"not a pdf", "PDF ファイルではありません"),
         ("a.csv", b"\x00\xff\xfe garbage \x81\x00", "文字コードを判別できませんでした"),
-            ("b.csv", b"a,b\x00c\r\n1,2\r\n", "CSV ファイルとして読めませんでした"),
+        ("b.csv", b"a,b\x00c\r\n1,2\r\n", "CSV ファイルとして読めませんでした"),
         ("a.json", b"{oops", "JSON として読めませんでした"),
         ("a.xlsx", b"PK\x03\x04broken", "XLSX ファイルとして読めませんでした"),
     ]:
-        response = admin.post(f"/city-a/staff/opendata/{dataset.public_id}/upload/", {"file": SimpleUploadedFile(name, content)})
+        response = admin.post(
+            f"/city-a/staff/opendata/{dataset.public_id}/upload/", {"file": SimpleUploadedFile(name, content)}
+        )
         assert response.status_code == 400, name
         assert expected in response.content.decode(), name
     with scopes_disabled():
         assert dataset.resources.count() == 0
-    response = admin.post(f"/city-a/staff/opendata/{dataset.public_id}/link/", {"name": "x", "url": "javascript:alert(1)"})
+    response = admin.post(
+        f"/city-a/staff/opendata/{dataset.public_id}/link/", {"name": "x", "url": "javascript:alert(1)"}
+    )
     assert response.status_code == 400
 
 
 def test_link_and_delete_resource(city_a, bosai_a, catalogue_a):
     admin = staff_client(make_staff(city_a))
     dataset = catalogue_a["draft"]
-    response = admin.post(f"/city-a/staff/opendata/{dataset.public_id}/link/", {"name": "市のページ", "url": "https://example.jp/x"})
+    response = admin.post(
+        f"/city-a/staff/opendata/{dataset.public_id}/link/", {"name": "市のページ", "url": "https://example.jp/x"}
+    )
     assert response.status_code == 302
     with scopes_disabled():
         resource = dataset.resources.get()

@@ -20,7 +20,17 @@ def csv_text(header: list[str], *rows: list[str]) -> str:
     return "\r\n".join(",".join(cells) for cells in [header, *rows]) + "\r\n"
 
 
-HEADER = ["全国地方公共団体コード", "ID", "名称", "所在地_連結表記", "設置位置", "緯度", "経度", "車椅子使用者用トイレ有無", "利用開始時間"]
+HEADER = [
+    "全国地方公共団体コード",
+    "ID",
+    "名称",
+    "所在地_連結表記",
+    "設置位置",
+    "緯度",
+    "経度",
+    "車椅子使用者用トイレ有無",
+    "利用開始時間",
+]
 
 
 def problems(report, severity=None):
@@ -45,8 +55,28 @@ def test_broken_cp932_file_is_reported_row_by_row_with_fixes():
     """The issue's example: Shift_JIS, swapped coordinates, dropped leading zeros, a bad check digit."""
     text = csv_text(
         HEADER,
-        ["62014", "A1", "駅前トイレ", "山形県山形市1", "屋外", "140.363", "38.255", "有", "9:00"],  # zero dropped, swapped
-        ["062015", "A2", "公園トイレ", "山形県山形市2", "公園", "38.25", "140.36", "あり", "25:00"],  # check digit, time
+        [
+            "62014",
+            "A1",
+            "駅前トイレ",
+            "山形県山形市1",
+            "屋外",
+            "140.363",
+            "38.255",
+            "有",
+            "9:00",
+        ],  # zero dropped, swapped
+        [
+            "062015",
+            "A2",
+            "公園トイレ",
+            "山形県山形市2",
+            "公園",
+            "38.25",
+            "140.36",
+            "あり",
+            "25:00",
+        ],  # check digit, time
         ["062014", "A3", "", "山形県山形市3", "屋外", "99", "140.36", "たぶん", "09:00"],  # 名称 empty, lat, vocabulary
     )
     report = validate_upload(text.encode("cp932"), "062014_public_toilet.csv", TOILET, max_rows=MAX)
@@ -54,7 +84,12 @@ def test_broken_cp932_file_is_reported_row_by_row_with_fixes():
     assert report.rows[0]["全国地方公共団体コード"] == "062014"
     assert (report.rows[0]["緯度"], report.rows[0]["経度"]) == ("38.255", "140.363")
     assert report.rows[0]["利用開始時間"] == "09:00"
-    assert set(problems(report, FIXED)) >= {(2, "全国地方公共団体コード"), (2, "緯度"), (2, "利用開始時間"), (3, "車椅子使用者用トイレ有無")}
+    assert set(problems(report, FIXED)) >= {
+        (2, "全国地方公共団体コード"),
+        (2, "緯度"),
+        (2, "利用開始時間"),
+        (3, "車椅子使用者用トイレ有無"),
+    }
     assert problems(report, ERROR) == [
         (3, "全国地方公共団体コード"),
         (3, "利用開始時間"),
@@ -92,17 +127,27 @@ def test_encodings_are_detected_and_the_bom_stripped(raw, label):
 
 
 def test_bom_never_reaches_a_column_name():
-    report = validate_upload("\ufeff名称,設置位置,所在地_連結表記\r\n駅,屋外,x\r\n".encode(), "a.csv", TOILET, max_rows=MAX)
+    report = validate_upload(
+        "\ufeff名称,設置位置,所在地_連結表記\r\n駅,屋外,x\r\n".encode(), "a.csv", TOILET, max_rows=MAX
+    )
     assert report.rows[0]["名称"] == "駅"
     assert not [p for p in report.problems if p.row == 1 and p.severity == ERROR]
 
 
 def test_legacy_headers_are_mapped_to_current_names():
-    legacy = csv_text(["都道府県コード又は市区町村コード", "NO", "名称", "住所", "方書", "設置位置"], ["162043", "1", "駅", "富山県魚津市1", "1階", "屋内"])
+    legacy = csv_text(
+        ["都道府県コード又は市区町村コード", "NO", "名称", "住所", "方書", "設置位置"],
+        ["162043", "1", "駅", "富山県魚津市1", "1階", "屋内"],
+    )
     report = validate_upload(legacy.encode(), "a.csv", TOILET, max_rows=MAX)
     assert report.legacy_headers
     row = report.rows[0]
-    assert (row["全国地方公共団体コード"], row["ID"], row["所在地_連結表記"], row["建物名等(方書)"]) == ("162043", "1", "富山県魚津市1", "1階")
+    assert (row["全国地方公共団体コード"], row["ID"], row["所在地_連結表記"], row["建物名等(方書)"]) == (
+        "162043",
+        "1",
+        "富山県魚津市1",
+        "1階",
+    )
     assert report.conforms
 
 
@@ -110,11 +155,15 @@ def test_dates_phones_and_integers_are_checked_and_normalised():
     events = get_standard("12")
     text = csv_text(
         ["イベント名", "開始日", "終了日", "場所名称", "所在地_連結表記", "連絡先電話番号", "定員"],
-        ["祭り", "2026/4/1", "令和8年4月2日", "公民館", "x", "0765-23-1000", "\"1,200\""],
+        ["祭り", "2026/4/1", "令和8年4月2日", "公民館", "x", "0765-23-1000", '"1,200"'],
         ["祭り", "4月", "2026-04-02", "公民館", "x", "12-34", "多数"],
     )
     report = validate_upload(text.encode(), "a.csv", events, max_rows=MAX)
-    assert (report.rows[0]["開始日"], report.rows[0]["終了日"], report.rows[0]["定員"]) == ("2026-04-01", "2026-04-02", "1200")
+    assert (report.rows[0]["開始日"], report.rows[0]["終了日"], report.rows[0]["定員"]) == (
+        "2026-04-01",
+        "2026-04-02",
+        "1200",
+    )
     assert problems(report, ERROR) == [(3, "開始日"), (3, "連絡先電話番号"), (3, "定員")]
 
 
@@ -154,7 +203,7 @@ def test_too_many_rows_is_refused():
 
 
 def test_formula_like_and_oversized_cells_are_kept_as_text():
-    text = csv_text(["名称", "メモ"], ["=HYPERLINK(\"x\")", "a" * 20_000])
+    text = csv_text(["名称", "メモ"], ['=HYPERLINK("x")', "a" * 20_000])
     report = validate_upload(text.encode(), "a.csv", None, max_rows=MAX)
     assert report.rows[0]["名称"] == '=HYPERLINK("x")'
     assert len(report.rows[0]["メモ"]) == 10_000

@@ -29,15 +29,51 @@ ROWS_MAX = 1000
 DATASTORE_ROWS_MAX = 32000
 MAX_BODY = 100_000
 PACKAGE_SEARCH_PARAMS = frozenset(
-    {"q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.mincount", "facet.limit", "facet.field",
-     "include_drafts", "include_deleted", "include_private", "use_default_schema", "qf", "wt", "bf", "boost",
-     "tie", "defType", "mm", "df", "callback", "_"}
-)  # fmt: skip
+    {
+        "q",
+        "fq",
+        "fq_list",
+        "sort",
+        "rows",
+        "start",
+        "facet",
+        "facet.mincount",
+        "facet.limit",
+        "facet.field",
+        "include_drafts",
+        "include_deleted",
+        "include_private",
+        "use_default_schema",
+        "qf",
+        "wt",
+        "bf",
+        "boost",
+        "tie",
+        "defType",
+        "mm",
+        "df",
+        "callback",
+        "_",
+    }
+)
 WRITE_ACTIONS = frozenset(
-    {"package_create", "package_update", "package_patch", "package_delete", "resource_create", "resource_update",
-     "resource_patch", "resource_delete", "organization_create", "group_create", "datastore_create",
-     "datastore_upsert", "datastore_delete", "user_create"}
-)  # fmt: skip
+    {
+        "package_create",
+        "package_update",
+        "package_patch",
+        "package_delete",
+        "resource_create",
+        "resource_update",
+        "resource_patch",
+        "resource_delete",
+        "organization_create",
+        "group_create",
+        "datastore_create",
+        "datastore_upsert",
+        "datastore_delete",
+        "user_create",
+    }
+)
 
 
 class CkanError(Exception):
@@ -75,18 +111,32 @@ def organization_dict(catalogue: Catalogue, dataset: Dataset) -> dict[str, Any] 
     if catalogue.is_platform:
         m = dataset.municipality
         return {
-            "id": f"municipality-{m.code}", "name": m.slug, "title": m.name, "type": "organization",
-            "description": m.name_en, "image_url": "", "created": _iso(m.created_at), "is_organization": True,
-            "approval_status": "approved", "state": "active",
-        }  # fmt: skip
+            "id": f"municipality-{m.code}",
+            "name": m.slug,
+            "title": m.name,
+            "type": "organization",
+            "description": m.name_en,
+            "image_url": "",
+            "created": _iso(m.created_at),
+            "is_organization": True,
+            "approval_status": "approved",
+            "state": "active",
+        }
     d = dataset.department
     if d is None:
         return None
     return {
-        "id": str(d.public_id), "name": d.slug, "title": d.name, "type": "organization", "description": d.name_en,
-        "image_url": "", "created": _iso(d.created_at), "is_organization": True, "approval_status": "approved",
+        "id": str(d.public_id),
+        "name": d.slug,
+        "title": d.name,
+        "type": "organization",
+        "description": d.name_en,
+        "image_url": "",
+        "created": _iso(d.created_at),
+        "is_organization": True,
+        "approval_status": "approved",
         "state": "active",
-    }  # fmt: skip
+    }
 
 
 def resource_url(catalogue: Catalogue, resource: Resource, dataset: Dataset) -> str:
@@ -95,11 +145,17 @@ def resource_url(catalogue: Catalogue, resource: Resource, dataset: Dataset) -> 
     from .export import file_name
 
     extension = resource.format.lower()
-    name = file_name(resource, "csv" if resource.is_tabular else extension) if resource.is_tabular else resource.filename
+    name = (
+        file_name(resource, "csv" if resource.is_tabular else extension) if resource.is_tabular else resource.filename
+    )
     path = reverse(
         "opendata:download",
-        kwargs={"municipality_slug": dataset.municipality.slug, "name": dataset.name,
-                "resource_id": str(resource.public_id), "filename": name or f"resource.{extension}"},  # fmt: skip
+        kwargs={
+            "municipality_slug": dataset.municipality.slug,
+            "name": dataset.name,
+            "resource_id": str(resource.public_id),
+            "filename": name or f"resource.{extension}",
+        },
     )
     return _origin(catalogue) + path
 
@@ -112,8 +168,13 @@ def _origin(catalogue: Catalogue) -> str:
 
 
 def resource_dict(catalogue: Catalogue, resource: Resource, dataset: Dataset) -> dict[str, Any]:
-    mimetypes = {"CSV": "text/csv", "XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "JSON": "application/json", "GeoJSON": "application/geo+json", "PDF": "application/pdf"}  # fmt: skip
+    mimetypes = {
+        "CSV": "text/csv",
+        "XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "JSON": "application/json",
+        "GeoJSON": "application/geo+json",
+        "PDF": "application/pdf",
+    }
     return {
         "id": str(resource.public_id),
         "package_id": str(dataset.public_id),
@@ -177,10 +238,19 @@ def package_dict(catalogue: Catalogue, dataset: Dataset, resources: list[Resourc
         "owner_org": organization["id"] if organization else None,
         "num_resources": len(resources),
         "num_tags": len(dataset.tags),
-        "tags": [{"id": tag, "name": tag, "display_name": tag, "state": "active", "vocabulary_id": None} for tag in dataset.tags],
+        "tags": [
+            {"id": tag, "name": tag, "display_name": tag, "state": "active", "vocabulary_id": None}
+            for tag in dataset.tags
+        ],
         "groups": [
-            {"id": group, "name": group, "title": str(Group(group).label), "display_name": str(Group(group).label),
-             "description": "", "image_display_url": ""}  # fmt: skip
+            {
+                "id": group,
+                "name": group,
+                "title": str(Group(group).label),
+                "display_name": str(Group(group).label),
+                "description": "",
+                "image_display_url": "",
+            }
             for group in dataset.groups
             if group in Group.values
         ],
@@ -208,7 +278,7 @@ def _int(data: dict[str, Any], key: str, default: int, *, minimum: int = 0) -> i
     except (TypeError, ValueError):
         raise validation({key: ["Invalid integer"]}) from None
     if number < minimum:
-        raise validation({key: [f"Must be a natural number" if minimum == 0 else f"Must be at least {minimum}"]})
+        raise validation({key: ["Must be a natural number" if minimum == 0 else f"Must be at least {minimum}"]})
     return number
 
 
@@ -324,7 +394,10 @@ def package_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
         facets[name] = dict(items)
         search_facets[name] = {
             "title": name,
-            "items": [{"name": key, "display_name": titles.get(name, {}).get(key, key), "count": count} for key, count in items],
+            "items": [
+                {"name": key, "display_name": titles.get(name, {}).get(key, key), "count": count}
+                for key, count in items
+            ],
         }
     return {
         "count": result.count,
@@ -347,11 +420,19 @@ def _organization_item(org: dict[str, Any], catalogue: Catalogue) -> dict[str, A
     obj = org["object"]
     return {
         "id": f"municipality-{obj.code}" if catalogue.is_platform else str(obj.public_id),
-        "name": org["name"], "title": org["title"], "display_name": org["title"], "type": "organization",
-        "description": getattr(obj, "name_en", ""), "image_url": "", "image_display_url": "",
-        "is_organization": True, "approval_status": "approved", "state": "active", "package_count": org["count"],
+        "name": org["name"],
+        "title": org["title"],
+        "display_name": org["title"],
+        "type": "organization",
+        "description": getattr(obj, "name_en", ""),
+        "image_url": "",
+        "image_display_url": "",
+        "is_organization": True,
+        "approval_status": "approved",
+        "state": "active",
+        "package_count": org["count"],
         "created": _iso(obj.created_at),
-    }  # fmt: skip
+    }
 
 
 def _sorted_orgs(items: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
@@ -379,7 +460,12 @@ def organization_list(catalogue: Catalogue, data: dict[str, Any]) -> Any:
 def organization_show(catalogue: Catalogue, data: dict[str, Any]) -> Any:
     wanted = _id(data)
     org = next(
-        (o for o in selectors.organizations(catalogue) if wanted in (o["name"], _organization_item(o, catalogue)["id"])), None
+        (
+            o
+            for o in selectors.organizations(catalogue)
+            if wanted in (o["name"], _organization_item(o, catalogue)["id"])
+        ),
+        None,
     )
     if org is None:
         raise not_found("Organization was not found.")
@@ -393,14 +479,26 @@ def organization_show(catalogue: Catalogue, data: dict[str, Any]) -> Any:
 
 def group_list(catalogue: Catalogue, data: dict[str, Any]) -> Any:
     counts = selectors.group_counts(catalogue)
-    items = [{"object": None, "name": str(v), "title": str(label), "count": counts.get(str(v), 0)} for v, label in Group.choices]
+    items = [
+        {"object": None, "name": str(v), "title": str(label), "count": counts.get(str(v), 0)}
+        for v, label in Group.choices
+    ]
     items = _sorted_orgs(items, _str(data, "sort", "title asc"))
     if not _bool(data, "all_fields", False):
         return [item["name"] for item in items]
     return [
-        {"id": item["name"], "name": item["name"], "title": item["title"], "display_name": item["title"],
-         "type": "group", "is_organization": False, "state": "active", "package_count": item["count"],
-         "description": "", "image_display_url": ""}  # fmt: skip
+        {
+            "id": item["name"],
+            "name": item["name"],
+            "title": item["title"],
+            "display_name": item["title"],
+            "type": "group",
+            "is_organization": False,
+            "state": "active",
+            "package_count": item["count"],
+            "description": "",
+            "image_display_url": "",
+        }
         for item in items
     ]
 
@@ -429,9 +527,19 @@ def resource_show(catalogue: Catalogue, data: dict[str, Any]) -> Any:
 
 def license_list(catalogue: Catalogue, data: dict[str, Any]) -> Any:
     return [
-        {"id": str(value), "title": str(label), "url": LICENSE_URLS[License(value)], "status": "active",
-         "od_conformance": "approved", "osd_conformance": "not reviewed", "domain_content": True,
-         "domain_data": True, "domain_software": False, "is_generic": False, "family": ""}  # fmt: skip
+        {
+            "id": str(value),
+            "title": str(label),
+            "url": LICENSE_URLS[License(value)],
+            "status": "active",
+            "od_conformance": "approved",
+            "osd_conformance": "not reviewed",
+            "domain_content": True,
+            "domain_data": True,
+            "domain_software": False,
+            "is_generic": False,
+            "family": "",
+        }
         for value, label in License.choices
     ]
 
@@ -488,7 +596,11 @@ def datastore_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
     try:
         records, total, returned = selectors.rows_search(resource, query)
     except QueryError as exc:
-        key = "sort" if "sort" in str(exc) else ("fields" if query.fields and "not in table" in str(exc) and not filters else "filters")
+        key = (
+            "sort"
+            if "sort" in str(exc)
+            else ("fields" if query.fields and "not in table" in str(exc) and not filters else "filters")
+        )
         raise validation({key: [str(exc)]}) from None
     base = f"/api/3/action/datastore_search?resource_id={resource_id}"
     result: dict[str, Any] = {
@@ -496,7 +608,9 @@ def datastore_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
         "resource_id": str(resource.public_id),
         "fields": [{"id": name, "type": "int" if name == "_id" else "text"} for name in returned],
         "records_format": records_format,
-        "records": [[record[name] for name in returned] for record in records] if records_format == "lists" else records,
+        "records": [[record[name] for name in returned] for record in records]
+        if records_format == "lists"
+        else records,
         "limit": query.limit,
         "offset": query.offset,
         "filters": filters,
@@ -551,11 +665,11 @@ def _request_data(request: HttpRequest) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise CkanError("Bad request", 400, "Bad request - JSON Error: Request data JSON decoded to a non-dict")
         return data
-    data: dict[str, Any] = {}
+    params: dict[str, Any] = {}
     for key in request.GET:
         values = request.GET.getlist(key)
-        data[key] = values if len(values) > 1 else values[0]
-    return data
+        params[key] = values if len(values) > 1 else values[0]
+    return params
 
 
 def _envelope(catalogue: Catalogue, name: str, **fields: Any) -> dict[str, Any]:
@@ -586,18 +700,33 @@ def _catalogue_for(request: HttpRequest, municipality_slug: str | None) -> Catal
 def action(request: HttpRequest, name: str, municipality_slug: str | None = None) -> HttpResponse:
     catalogue = _catalogue_for(request, municipality_slug)
     if catalogue is None:
-        return _respond(_envelope(Catalogue(None, ""), name, success=False,
-                                  error={"__type": "Not Found Error", "message": "Not found: catalogue"}), 404)  # fmt: skip
+        return _respond(
+            _envelope(
+                Catalogue(None, ""),
+                name,
+                success=False,
+                error={"__type": "Not Found Error", "message": "Not found: catalogue"},
+            ),
+            404,
+        )
     if request.method not in ("GET", "POST"):
         response = _respond(
-            _envelope(catalogue, name, success=False, error={"__type": "Bad request", "message": "Method not allowed"}), 405
+            _envelope(catalogue, name, success=False, error={"__type": "Bad request", "message": "Method not allowed"}),
+            405,
         )
         response["Allow"] = "GET, POST"
         return response
     if name in WRITE_ACTIONS:
         return _respond(
-            _envelope(catalogue, name, success=False,
-                      error={"__type": "Authorization Error", "message": f"Access denied: Action {name} requires an authenticated user"}),  # fmt: skip
+            _envelope(
+                catalogue,
+                name,
+                success=False,
+                error={
+                    "__type": "Authorization Error",
+                    "message": f"Access denied: Action {name} requires an authenticated user",
+                },
+            ),
             403,
         )
     handler = ACTIONS.get(name)
@@ -607,8 +736,15 @@ def action(request: HttpRequest, name: str, municipality_slug: str | None = None
         with catalogue.reading():
             switched_off = not catalogue.municipalities()
         if switched_off:
-            return _respond(_envelope(catalogue, name, success=False,
-                                      error={"__type": "Not Found Error", "message": "Not found: catalogue"}), 404)  # fmt: skip
+            return _respond(
+                _envelope(
+                    catalogue,
+                    name,
+                    success=False,
+                    error={"__type": "Not Found Error", "message": "Not found: catalogue"},
+                ),
+                404,
+            )
     try:
         data = _request_data(request)
         data.pop("callback", None)  # JSONP is not offered; the parameter is ignored
@@ -628,7 +764,12 @@ def action(request: HttpRequest, name: str, municipality_slug: str | None = None
 
         logging.getLogger(__name__).exception("CKAN action %s failed", name)
         return _respond(
-            _envelope(catalogue, name, success=False, error={"__type": "Internal Server Error", "message": "Internal Server Error"}),
+            _envelope(
+                catalogue,
+                name,
+                success=False,
+                error={"__type": "Internal Server Error", "message": "Internal Server Error"},
+            ),
             500,
         )
     return _respond(_envelope(catalogue, name, success=True, result=result))

@@ -34,8 +34,14 @@ FORMAT_URIS = {
 
 def _graph() -> Graph:
     graph = Graph()
-    for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("hydra", HYDRA), ("spdx", SPDX),
-                              ("vcard", VCARD)):  # fmt: skip
+    for prefix, namespace in (
+        ("dcat", DCAT),
+        ("dct", DCTERMS),
+        ("foaf", FOAF),
+        ("hydra", HYDRA),
+        ("spdx", SPDX),
+        ("vcard", VCARD),
+    ):
         graph.bind(prefix, namespace)
     return graph
 
@@ -101,7 +107,13 @@ def add_dataset(graph: Graph, catalogue: Catalogue, dataset: Dataset, resources:
         if resource.format != "URL":
             graph.add((distribution, DCAT.downloadURL, URIRef(item["url"])))
         if item["mimetype"]:
-            graph.add((distribution, DCAT.mediaType, URIRef(f"http://www.iana.org/assignments/media-types/{item['mimetype']}")))
+            graph.add(
+                (
+                    distribution,
+                    DCAT.mediaType,
+                    URIRef(f"http://www.iana.org/assignments/media-types/{item['mimetype']}"),
+                )
+            )
         if resource.format in FORMAT_URIS:
             graph.add((distribution, DCTERMS["format"], URIRef(FORMAT_URIS[resource.format])))
         if resource.size:
@@ -168,8 +180,15 @@ def dataset_graph(catalogue: Catalogue, dataset: Dataset) -> Graph:
 def serialize(graph: Graph, fmt: str) -> str:
     if fmt == "ttl":
         return graph.serialize(format="turtle")
-    context = {"dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF), "hydra": str(HYDRA), "spdx": str(SPDX),
-               "vcard": str(VCARD), "xsd": str(XSD)}  # fmt: skip
+    context = {
+        "dcat": str(DCAT),
+        "dct": str(DCTERMS),
+        "foaf": str(FOAF),
+        "hydra": str(HYDRA),
+        "spdx": str(SPDX),
+        "vcard": str(VCARD),
+        "xsd": str(XSD),
+    }
     return graph.serialize(format="json-ld", context=context, auto_compact=True)
 
 
@@ -198,11 +217,21 @@ def schema_org(catalogue: Catalogue, dataset: Dataset, resources: list[Resource]
         "creator": {"@type": "GovernmentOrganization", "name": municipality.name},
         "publisher": {"@type": "GovernmentOrganization", "name": municipality.name},
         "spatialCoverage": {"@type": "Place", "name": f"{municipality.prefecture}{municipality.name}"},
-        "includedInDataCatalog": {"@type": "DataCatalog", "name": f"{municipality.name} オープンデータ",
-                                  "url": catalogue.base_url + reverse("opendata:catalogue", kwargs={"municipality_slug": municipality.slug})[len("/" + municipality.slug):]},  # fmt: skip
+        "includedInDataCatalog": {
+            "@type": "DataCatalog",
+            "name": f"{municipality.name} オープンデータ",
+            "url": catalogue.base_url
+            + reverse("opendata:catalogue", kwargs={"municipality_slug": municipality.slug})[
+                len("/" + municipality.slug) :
+            ],
+        },
         "distribution": [
-            {"@type": "DataDownload", "name": item["name"], "contentUrl": item["url"],
-             "encodingFormat": item["mimetype"] or item["format"]}  # fmt: skip
+            {
+                "@type": "DataDownload",
+                "name": item["name"],
+                "contentUrl": item["url"],
+                "encodingFormat": item["mimetype"] or item["format"],
+            }
             for item in ckan["resources"]
         ],
     }

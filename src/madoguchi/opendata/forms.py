@@ -33,9 +33,15 @@ class DatasetForm(forms.Form):
     title = forms.CharField(label=_("タイトル"), max_length=200)
     title_en = forms.CharField(label=_("タイトル（英語）"), max_length=200, required=False)
     notes = forms.CharField(label=_("説明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
-    notes_en = forms.CharField(label=_("説明（英語）"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.none(), required=False)
-    tags = forms.CharField(label=_("タグ"), max_length=2000, required=False, help_text=_("読点（、）かカンマで区切ります。"))
+    notes_en = forms.CharField(
+        label=_("説明（英語）"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    department: forms.ModelChoiceField[Department] = forms.ModelChoiceField(
+        label=_("担当課"), queryset=Department.objects.none(), required=False
+    )
+    tags = forms.CharField(
+        label=_("タグ"), max_length=2000, required=False, help_text=_("読点（、）かカンマで区切ります。")
+    )
     groups = forms.MultipleChoiceField(
         label=_("分類"), choices=Group.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -49,22 +55,33 @@ class DatasetForm(forms.Form):
         if departments is not None:
             queryset = queryset.filter(pk__in=departments)
             self.fields["department"].required = True
-        self.fields["department"].queryset = queryset
-        self.fields["standard_number"].choices = [("", _("該当しない"))] + standard_choices()
+        self.fields["department"].queryset = queryset  # type: ignore[attr-defined]
+        self.fields["standard_number"].choices = [("", _("該当しない")), *standard_choices()]  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_for(dataset: Dataset) -> dict[str, Any]:
         return {
-            "name": dataset.name, "title": dataset.title, "title_en": dataset.title_en, "notes": dataset.notes,
-            "notes_en": dataset.notes_en, "department": dataset.department, "tags": "、".join(dataset.tags),
-            "groups": dataset.groups, "license_id": dataset.license_id, "frequency": dataset.frequency,
+            "name": dataset.name,
+            "title": dataset.title,
+            "title_en": dataset.title_en,
+            "notes": dataset.notes,
+            "notes_en": dataset.notes_en,
+            "department": dataset.department,
+            "tags": "、".join(dataset.tags),
+            "groups": dataset.groups,
+            "license_id": dataset.license_id,
+            "frequency": dataset.frequency,
             "standard_number": dataset.standard_number,
-        }  # fmt: skip
+        }
 
 
 class UploadForm(forms.Form):
-    name = forms.CharField(label=_("リソース名"), max_length=200, required=False, help_text=_("空欄ならファイル名になります。"))
-    description = forms.CharField(label=_("説明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    name = forms.CharField(
+        label=_("リソース名"), max_length=200, required=False, help_text=_("空欄ならファイル名になります。")
+    )
+    description = forms.CharField(
+        label=_("説明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     file = forms.FileField(
         label=_("ファイル"), help_text=_("CSV（UTF-8・Shift_JIS）、XLSX、JSON、GeoJSON、PDF。20MBまで。")
     )
@@ -85,7 +102,9 @@ class PublishForm(forms.Form):
     nonconforming = forms.BooleanField(
         label=_("標準に適合しないまま公開する"),
         required=False,
-        help_text=_("適合しない箇所があることを承知のうえで公開します。データセットのページとAPIにその旨が表示されます。"),
+        help_text=_(
+            "適合しない箇所があることを承知のうえで公開します。データセットのページとAPIにその旨が表示されます。"
+        ),
     )
 
 
@@ -94,4 +113,4 @@ class LiveDatasetForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["provider_key"].choices = [(key, str(p.title)) for key, p in sorted(all_providers().items())]
+        self.fields["provider_key"].choices = [(key, str(p.title)) for key, p in sorted(all_providers().items())]  # type: ignore[attr-defined]

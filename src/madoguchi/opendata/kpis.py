@@ -36,15 +36,20 @@ def _published(municipality: Municipality) -> Any:
 
 
 def datasets_published(municipality: Municipality, *, fiscal_year: int) -> Metric:
-    return Metric("opendata.datasets_published", _("公開しているデータセット数"), _published(municipality).count(), "件")
+    return Metric(
+        "opendata.datasets_published", _("公開しているデータセット数"), _published(municipality).count(), "件"
+    )
 
 
 def standard_datasets_covered(municipality: Municipality, *, fiscal_year: int) -> Metric:
     numbers = set(_published(municipality).exclude(standard_number="").values_list("standard_number", flat=True))
     return Metric(
-        "opendata.standard_covered", _("自治体標準オープンデータセットの公開数"), len(numbers), "件",
+        "opendata.standard_covered",
+        _("自治体標準オープンデータセットの公開数"),
+        len(numbers),
+        "件",
         TOTAL_STANDARD_DATASETS,
-    )  # fmt: skip
+    )
 
 
 def datasets_updated(municipality: Municipality, *, fiscal_year: int) -> Metric:

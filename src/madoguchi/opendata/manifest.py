@@ -50,6 +50,7 @@ OPENDATA_LIST_PROVIDER = DatasetProvider(
     last_changed=_lazy_rows("opendata_list_last_changed"),
 )
 
+
 def _home_section(request: Any) -> str:
     from .views import home_section
 

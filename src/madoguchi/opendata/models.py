@@ -167,9 +167,7 @@ class Resource(MunicipalityOwned):
             models.CheckConstraint(
                 condition=Q(format__in=[choice.value for choice in ResourceFormat]), name="opendata_resource_format"
             ),
-            models.CheckConstraint(
-                condition=~Q(format="URL") | ~Q(url=""), name="opendata_resource_link_has_url"
-            ),
+            models.CheckConstraint(condition=~Q(format="URL") | ~Q(url=""), name="opendata_resource_link_has_url"),
         ]
 
     def __str__(self) -> str:

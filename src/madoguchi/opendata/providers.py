@@ -77,9 +77,8 @@ def opendata_list_last_changed(municipality: Municipality) -> datetime.datetime 
     dataset_time = datasets.aggregate(latest=Max("modified_at"))["latest"]
     resource_time = Resource.objects.filter(dataset__in=datasets).aggregate(latest=Max("last_modified"))["latest"]
     # An unpublished dataset leaves the list too: its change counts.
-    hidden_time = (
-        Dataset.objects.filter(municipality=municipality, published_at__isnull=True)
-        .aggregate(latest=Max("modified_at"))["latest"]
-    )
+    hidden_time = Dataset.objects.filter(municipality=municipality, published_at__isnull=True).aggregate(
+        latest=Max("modified_at")
+    )["latest"]
     times = [t for t in (dataset_time, resource_time, hidden_time) if t is not None]
     return max(times) if times else None

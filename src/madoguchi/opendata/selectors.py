@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, TextField, Value, When
-from django.db.models.functions import Cast
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from madoguchi.accounts.permissions import department_scope
@@ -39,10 +39,9 @@ class QueryError(ValueError):
 
 
 def published_datasets(catalogue: Catalogue) -> QuerySet[Dataset]:
-    return (
-        Dataset.objects.filter(municipality__in=catalogue.municipalities(), published_at__isnull=False)
-        .select_related("municipality", "department")
-    )
+    return Dataset.objects.filter(
+        municipality__in=catalogue.municipalities(), published_at__isnull=False
+    ).select_related("municipality", "department")
 
 
 def dataset_get_published(catalogue: Catalogue, name_or_id: str) -> Dataset:
@@ -181,7 +180,7 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
         if part in ("*:*", "*", "AND"):
             continue
         key, sep, value = part.partition(":")
-        if sep and key in FACET_FIELDS + ("name",):
+        if sep and key in (*FACET_FIELDS, "name"):
             queryset = _apply_filter(queryset, catalogue, key, value)
         elif sep and key in ("title", "notes", "text"):
             free.append(value)
@@ -194,7 +193,10 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
         queryset = queryset.filter(search_text__contains=word)
     if words:
         score = sum(
-            (Case(When(title_search__contains=word, then=Value(4)), default=Value(1), output_field=IntegerField()) for word in words),
+            (
+                Case(When(title_search__contains=word, then=Value(4)), default=Value(1), output_field=IntegerField())
+                for word in words
+            ),
             Value(0),
         )
         queryset = queryset.annotate(score=score)
@@ -203,7 +205,9 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
     ordering = _parse_sort(query.sort)
     count = queryset.count()
     facets = _facets(catalogue, queryset, query) if query.facet_fields else {}
-    page = list(queryset.order_by(*ordering, "pk")[query.start : query.start + query.rows]) if query.rows else []
+    page: list[Dataset] = (
+        list(queryset.order_by(*ordering, "pk")[query.start : query.start + query.rows]) if query.rows else []
+    )
     return SearchResult(count=count, datasets=page, facets=facets, sort=query.sort or DEFAULT_SORT)
 
 
@@ -243,7 +247,8 @@ def organizations(catalogue: Catalogue) -> list[dict[str, Any]]:
     )
     if catalogue.is_platform:
         return [
-            {"object": m, "name": m.slug, "title": m.name, "count": counts.get(m.slug, 0)} for m in catalogue.municipalities()
+            {"object": m, "name": m.slug, "title": m.name, "count": counts.get(m.slug, 0)}
+            for m in catalogue.municipalities()
         ]
     if not catalogue.municipalities():
         return []
@@ -327,7 +332,9 @@ def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any
     ordering.append("number")
     total = queryset.count() if query.include_total else None
     records = []
-    for number, data in queryset.order_by(*ordering).values_list("number", "data")[query.offset : query.offset + query.limit]:
+    for number, data in queryset.order_by(*ordering).values_list("number", "data")[
+        query.offset : query.offset + query.limit
+    ]:
         record = {"_id": number, **{name: data.get(name, "") for name in columns}}
         records.append({name: record[name] for name in fields})
     return records, total, fields

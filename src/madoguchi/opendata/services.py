@@ -22,14 +22,34 @@ from madoguchi.core.models import Department, Municipality
 from madoguchi.core.search import fold
 
 from . import providers
-from .models import NAME_PATTERN, RESERVED_NAMES, TABULAR_FORMATS, Dataset, DownloadCount, Frequency, Group, Resource, ResourceFormat, ResourceRow
+from .models import (
+    NAME_PATTERN,
+    RESERVED_NAMES,
+    TABULAR_FORMATS,
+    Dataset,
+    DownloadCount,
+    Frequency,
+    Group,
+    Resource,
+    ResourceFormat,
+    ResourceRow,
+)
 from .standards import get_standard
 from .validation import TableError, ValidationReport, validate_rows, validate_upload
 
 EDITABLE_FIELDS = (
-    "name", "title", "title_en", "notes", "notes_en", "department", "tags", "groups", "license_id", "frequency",
+    "name",
+    "title",
+    "title_en",
+    "notes",
+    "notes_en",
+    "department",
+    "tags",
+    "groups",
+    "license_id",
+    "frequency",
     "standard_number",
-)  # fmt: skip
+)
 ROW_BATCH = 2000
 MAX_TAGS = 30
 
@@ -76,9 +96,10 @@ def _check_data(municipality: Municipality, actor: Any, data: dict[str, Any]) ->
         )
     data["name"] = name
     department = data.get("department")
-    if department is not None:
-        if not isinstance(department, Department) or department.municipality_id != municipality.pk:
-            raise ServiceError("department_invalid", _("担当課を選び直してください。"), field="department")
+    if department is not None and (
+        not isinstance(department, Department) or department.municipality_id != municipality.pk
+    ):
+        raise ServiceError("department_invalid", _("担当課を選び直してください。"), field="department")
     scope = department_scope(actor, municipality)
     if scope is not None and (department is None or department.pk not in scope):
         raise ServiceError("department_forbidden", _("自分の課のデータセットだけを扱えます。"), field="department")
@@ -89,7 +110,9 @@ def _check_data(municipality: Municipality, actor: Any, data: dict[str, Any]) ->
     data["groups"] = groups
     number = data.get("standard_number") or ""
     if number and get_standard(number) is None:
-        raise ServiceError("standard_invalid", _("自治体標準オープンデータセットを選び直してください。"), field="standard_number")
+        raise ServiceError(
+            "standard_invalid", _("自治体標準オープンデータセットを選び直してください。"), field="standard_number"
+        )
     data["standard_number"] = number
     return data
 
@@ -108,7 +131,9 @@ def dataset_save(
     if dataset is None:
         dataset = Dataset(municipality=municipality, created_by=actor if getattr(actor, "pk", None) else None)
     elif dataset.provider_key and data["standard_number"] != dataset.standard_number:
-        raise ServiceError("standard_fixed", _("自動生成のデータセットの標準は変えられません。"), field="standard_number")
+        raise ServiceError(
+            "standard_fixed", _("自動生成のデータセットの標準は変えられません。"), field="standard_number"
+        )
     for key in EDITABLE_FIELDS:
         if key in data:
             setattr(dataset, key, data[key])
@@ -172,10 +197,17 @@ def resource_upload(
     """Store an uploaded file. CSV and XLSX are read, validated against the dataset's standard (when it has
     one) and kept as rows; other formats are kept as they are. A replacement keeps the resource's id."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    formats = {"csv": ResourceFormat.CSV, "xlsx": ResourceFormat.XLSX, "json": ResourceFormat.JSON,
-               "geojson": ResourceFormat.GEOJSON, "pdf": ResourceFormat.PDF}  # fmt: skip
+    formats = {
+        "csv": ResourceFormat.CSV,
+        "xlsx": ResourceFormat.XLSX,
+        "json": ResourceFormat.JSON,
+        "geojson": ResourceFormat.GEOJSON,
+        "pdf": ResourceFormat.PDF,
+    }
     if extension not in formats:
-        raise ServiceError("format_invalid", _("CSV・XLSX・JSON・GeoJSON・PDF のファイルを選んでください。"), field="file")
+        raise ServiceError(
+            "format_invalid", _("CSV・XLSX・JSON・GeoJSON・PDF のファイルを選んでください。"), field="file"
+        )
     file_format = formats[extension]
     if not raw:
         raise ServiceError("file_empty", _("ファイルが空です。"), field="file")
@@ -209,7 +241,13 @@ def resource_upload(
     if report is not None:
         _apply_report(resource, report)
     else:
-        resource.columns, resource.row_count, resource.conforms, resource.error_count, resource.problems = [], 0, True, 0, []
+        resource.columns, resource.row_count, resource.conforms, resource.error_count, resource.problems = (
+            [],
+            0,
+            True,
+            0,
+            [],
+        )
     full_clean_or_refuse(resource)
     resource.save()
     if report is not None:
@@ -222,8 +260,12 @@ def resource_upload(
         municipality=dataset.municipality,
         object_type="opendata.resource",
         object_id=str(resource.public_id),
-        details={"dataset": dataset.name, "format": file_format, "rows": resource.row_count,
-                 "errors": resource.error_count},  # fmt: skip
+        details={
+            "dataset": dataset.name,
+            "format": file_format,
+            "rows": resource.row_count,
+            "errors": resource.error_count,
+        },
         request=request,
     )
     _catalogue_changed(dataset.municipality)
@@ -231,7 +273,9 @@ def resource_upload(
 
 
 @transaction.atomic
-def resource_link_add(*, dataset: Dataset, actor: Any, name: str, url: str, description: str = "", request: Any = None) -> Resource:
+def resource_link_add(
+    *, dataset: Dataset, actor: Any, name: str, url: str, description: str = "", request: Any = None
+) -> Resource:
     if not re.fullmatch(r"https?://[^\s]{1,490}", url or ""):
         raise ServiceError("url_invalid", _("http:// か https:// で始まる URL を入力してください。"), field="url")
     resource = Resource(
@@ -291,7 +335,9 @@ def dataset_publish(*, dataset: Dataset, actor: Any, nonconforming: bool = False
     if dataset.standard_number and failing and not nonconforming:
         raise ServiceError(
             "nonconforming",
-            _("「%(name)s」に標準に適合しない箇所が%(count)s件あります。直してから公開するか、「標準に適合しないまま公開する」を選んでください。")
+            _(
+                "「%(name)s」に標準に適合しない箇所が%(count)s件あります。直してから公開するか、「標準に適合しないまま公開する」を選んでください。"
+            )
             % {"name": failing[0].name, "count": sum(r.error_count for r in failing)},
             field="nonconforming",
             status=409,
@@ -375,7 +421,9 @@ def live_dataset_create(*, municipality: Municipality, actor: Any, provider_key:
         data={
             "name": name,
             "title": str(provider.title),
-            "notes": _("%(municipality)sの%(standard)s（自治体標準オープンデータセット %(number)s）。元のデータが変わると自動で作り直されます。")
+            "notes": _(
+                "%(municipality)sの%(standard)s（自治体標準オープンデータセット %(number)s）。元のデータが変わると自動で作り直されます。"
+            )
             % {"municipality": municipality.name, "standard": standard.name, "number": standard.number},
             "department": department,
             "tags": [standard.name],
@@ -401,7 +449,13 @@ def live_dataset_regenerate(*, dataset: Dataset, force: bool = False) -> bool:
         return False
     resource = dataset.resources.filter(format=ResourceFormat.CSV).order_by("position").first()
     changed = provider.last_changed(dataset.municipality)
-    if not force and resource is not None and resource.last_modified and changed is not None and changed <= resource.last_modified:
+    if (
+        not force
+        and resource is not None
+        and resource.last_modified
+        and changed is not None
+        and changed <= resource.last_modified
+    ):
         return False
     report = validate_rows(provider(dataset.municipality), standard, max_rows=_max_rows())
     creating = resource is None
@@ -427,8 +481,12 @@ def live_dataset_regenerate(*, dataset: Dataset, force: bool = False) -> bool:
         municipality=dataset.municipality,
         object_type="opendata.dataset",
         object_id=str(dataset.public_id),
-        details={"provider": dataset.provider_key, "rows": resource.row_count, "errors": resource.error_count,
-                 "created": creating},  # fmt: skip
+        details={
+            "provider": dataset.provider_key,
+            "rows": resource.row_count,
+            "errors": resource.error_count,
+            "created": creating,
+        },
     )
     return True
 

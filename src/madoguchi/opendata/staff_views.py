@@ -52,7 +52,11 @@ def dataset_edit(request: HttpRequest, dataset_id: str | None = None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.dataset_save(
-                municipality=municipality, actor=request.user, data=dict(form.cleaned_data), dataset=dataset, request=request
+                municipality=municipality,
+                actor=request.user,
+                data=dict(form.cleaned_data),
+                dataset=dataset,
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -114,7 +118,9 @@ def resource_upload(request: HttpRequest, dataset_id: str) -> HttpResponse:
             apply_service_error(form, error)
         else:
             if report is not None and not report.conforms:
-                messages.warning(request, _("ファイルを登録しましたが、標準に適合しない箇所があります。下の一覧を確認してください。"))
+                messages.warning(
+                    request, _("ファイルを登録しましたが、標準に適合しない箇所があります。下の一覧を確認してください。")
+                )
             else:
                 messages.success(request, _("ファイルを登録しました。"))
             form = UploadForm()
@@ -136,13 +142,19 @@ def resource_link(request: HttpRequest, dataset_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.resource_link_add(
-                dataset=dataset, actor=request.user, name=form.cleaned_data["name"], url=form.cleaned_data["url"], request=request
+                dataset=dataset,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                url=form.cleaned_data["url"],
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
         else:
             messages.success(request, _("リンクを登録しました。"))
-            return redirect("opendata_staff:detail", municipality_slug=dataset.municipality.slug, dataset_id=dataset.public_id)
+            return redirect(
+                "opendata_staff:detail", municipality_slug=dataset.municipality.slug, dataset_id=dataset.public_id
+            )
     return render(request, "opendata/staff_detail.html", _detail_context(request, dataset, link_form=form), status=400)
 
 
@@ -166,11 +178,16 @@ def dataset_publish(request: HttpRequest, dataset_id: str) -> HttpResponse:
     form.is_valid()
     try:
         services.dataset_publish(
-            dataset=dataset, actor=request.user, nonconforming=form.cleaned_data.get("nonconforming", False), request=request
+            dataset=dataset,
+            actor=request.user,
+            nonconforming=form.cleaned_data.get("nonconforming", False),
+            request=request,
         )
     except ServiceError as error:
         apply_service_error(form, error)
-        return render(request, "opendata/staff_detail.html", _detail_context(request, dataset, publish_form=form), status=409)
+        return render(
+            request, "opendata/staff_detail.html", _detail_context(request, dataset, publish_form=form), status=409
+        )
     messages.success(request, _("データセットを公開しました。"))
     return redirect("opendata_staff:detail", municipality_slug=dataset.municipality.slug, dataset_id=dataset.public_id)
 
@@ -194,7 +211,10 @@ def live_dataset_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             dataset = services.live_dataset_create(
-                municipality=municipality, actor=request.user, provider_key=form.cleaned_data["provider_key"], request=request
+                municipality=municipality,
+                actor=request.user,
+                provider_key=form.cleaned_data["provider_key"],
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -206,8 +226,12 @@ def live_dataset_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "opendata/staff_list.html",
-        {"page_obj": page, "rows": [(d, totals.get(d.pk, 0)) for d in page.object_list], "querystring_without_page": "",
-         "live_form": form},  # fmt: skip
+        {
+            "page_obj": page,
+            "rows": [(d, totals.get(d.pk, 0)) for d in page.object_list],
+            "querystring_without_page": "",
+            "live_form": form,
+        },
         status=400,
     )
 

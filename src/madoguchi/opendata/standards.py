@@ -13,9 +13,23 @@ STANDARDS_DIR = Path(__file__).resolve().parent / "standards"
 TOTAL_STANDARD_DATASETS = 31
 
 COLUMN_TYPES = frozenset(
-    {"string", "code", "latitude", "longitude", "phone", "yesno", "flag", "time", "date", "integer", "decimal",
-     "url", "kana", "email"}
-)  # fmt: skip
+    {
+        "string",
+        "code",
+        "latitude",
+        "longitude",
+        "phone",
+        "yesno",
+        "flag",
+        "time",
+        "date",
+        "integer",
+        "decimal",
+        "url",
+        "kana",
+        "email",
+    }
+)
 REQUIREMENTS = ("required", "recommended", "optional")
 
 

@@ -201,12 +201,23 @@ def map_headers(headers: list[str], standard: Standard | None, report: Validatio
             )
         elif header in mapped or (header in current and current[header] in mapped):
             mapped.append("")
-            report.add(Problem(1, header, _("%(position)s列目「%(name)s」は重複しています。") % {"position": position, "name": header}))
+            report.add(
+                Problem(
+                    1,
+                    header,
+                    _("%(position)s列目「%(name)s」は重複しています。") % {"position": position, "name": header},
+                )
+            )
         else:
             mapped.append("")
             if header:
                 report.add(
-                    Problem(1, header, _("「%(name)s」は%(standard)sの列ではありません。") % {"name": header, "standard": standard.name})
+                    Problem(
+                        1,
+                        header,
+                        _("「%(name)s」は%(standard)sの列ではありません。")
+                        % {"name": header, "standard": standard.name},
+                    )
                 )
             else:
                 report.add(Problem(1, str(position), _("%(position)s列目の列名が空です。") % {"position": position}))
@@ -234,10 +245,15 @@ def _check_cell(column: Column, value: str) -> tuple[str, str | None, bool]:
     if column.vocabulary:
         if text in column.vocabulary:
             return text, None, False
-        return value, _("「%(value)s」は使えません。次のどれかにしてください：%(choices)s") % {
-            "value": value,
-            "choices": " / ".join(column.vocabulary),
-        }, False
+        return (
+            value,
+            _("「%(value)s」は使えません。次のどれかにしてください：%(choices)s")
+            % {
+                "value": value,
+                "choices": " / ".join(column.vocabulary),
+            },
+            False,
+        )
     if kind == "code":
         digits = text.replace("-", "")
         if re.fullmatch(r"\d{5}", digits):
@@ -271,7 +287,15 @@ def _check_cell(column: Column, value: str) -> tuple[str, str | None, bool]:
             hour, minute = int(match.group(1)), int(match.group(2) or 0)
             if (hour < 24 and minute < 60) or (hour == 24 and minute == 0):
                 fixed = f"{hour:02d}:{minute:02d}"
-                return fixed, (None if fixed == value else _("「%(value)s」を「%(fixed)s」に直しました。") % {"value": value, "fixed": fixed}), fixed != value
+                return (
+                    fixed,
+                    (
+                        None
+                        if fixed == value
+                        else _("「%(value)s」を「%(fixed)s」に直しました。") % {"value": value, "fixed": fixed}
+                    ),
+                    fixed != value,
+                )
         return value, _("時刻は hh:mm の形で入力してください（例：09:00）。"), False
     if kind == "date":
         try:
@@ -291,7 +315,15 @@ def _check_cell(column: Column, value: str) -> tuple[str, str | None, bool]:
     if kind == "integer":
         compact = text.replace(",", "").replace(" ", "")
         if _INTEGER.match(compact):
-            return compact, (None if compact == value else _("「%(value)s」を「%(fixed)s」に直しました。") % {"value": value, "fixed": compact}), compact != value
+            return (
+                compact,
+                (
+                    None
+                    if compact == value
+                    else _("「%(value)s」を「%(fixed)s」に直しました。") % {"value": value, "fixed": compact}
+                ),
+                compact != value,
+            )
         return value, _("半角の整数で入力してください。"), False
     if kind == "decimal":
         if _DECIMAL.match(text):

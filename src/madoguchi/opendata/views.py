@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -54,7 +57,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_number = 1
     cat = _catalogue(request)
-    query = SearchQuery(q=q, fq=fq, rows=PAGE_SIZE, start=(page_number - 1) * PAGE_SIZE, facet_fields=list(FILTERS), facet_limit=20)
+    query = SearchQuery(
+        q=q, fq=fq, rows=PAGE_SIZE, start=(page_number - 1) * PAGE_SIZE, facet_fields=list(FILTERS), facet_limit=20
+    )
     try:
         result = selectors.search(cat, query)
     except QueryError:
@@ -67,14 +72,26 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     }
     base = [("q", q)] if q else []
     facets = []
-    titles = {"organization": _("担当課"), "groups": _("分類"), "tags": _("タグ"), "res_format": _("形式"), "license_id": _("ライセンス")}
+    titles = {
+        "organization": _("担当課"),
+        "groups": _("分類"),
+        "tags": _("タグ"),
+        "res_format": _("形式"),
+        "license_id": _("ライセンス"),
+    }
     for key in FILTERS:
         items = []
         for value, count in result.facets.get(key, []):
             active = (key, value) in chosen
             params = [*base, *[pair for pair in chosen if pair != (key, value)]] + ([] if active else [(key, value)])
-            items.append({"label": labels.get(key, {}).get(value, value), "count": count, "active": active,
-                          "url": "?" + urlencode(params)})  # fmt: skip
+            items.append(
+                {
+                    "label": labels.get(key, {}).get(value, value),
+                    "count": count,
+                    "active": active,
+                    "url": "?" + urlencode(params),
+                }
+            )
         if items:
             facets.append({"title": titles[key], "items": items})
     paginator = Paginator(range(result.count), PAGE_SIZE)
@@ -123,7 +140,9 @@ def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
             "frequency_label": dataset.get_frequency_display(),
             "schema_org": dcat.schema_org(cat, dataset, resources),
             "api_url": f"{cat.base_url}/api/3/action/package_show?id={dataset.name}",
-            "datastore_url": f"{cat.base_url}/api/3/action/datastore_search?resource_id={tabular.public_id}&limit=5" if tabular else "",
+            "datastore_url": f"{cat.base_url}/api/3/action/datastore_search?resource_id={tabular.public_id}&limit=5"
+            if tabular
+            else "",
             "jsonld_url": f"{cat.base_url}/dataset/{dataset.name}.jsonld",
             "ttl_url": f"{cat.base_url}/dataset/{dataset.name}.ttl",
         },
@@ -133,7 +152,7 @@ def dataset_detail(request: HttpRequest, name: str) -> HttpResponse:
 @require_GET
 @municipality_view
 @module_required
-def download(request: HttpRequest, name: str, resource_id: str, filename: str) -> HttpResponse:
+def download(request: HttpRequest, name: str, resource_id: str, filename: str) -> HttpResponseBase:
     cat = _catalogue(request)
     dataset = selectors.dataset_get_published(cat, name)
     resource = selectors.resource_for_staff(dataset, resource_id)
@@ -142,21 +161,31 @@ def download(request: HttpRequest, name: str, resource_id: str, filename: str) -
     wanted = request.GET.get("format", "csv" if resource.is_tabular else "").lower()
     services.download_record(resource=resource)
     if not resource.is_tabular:
-        response = HttpResponse(bytes(resource.content), content_type=_MIME.get(resource.format, "application/octet-stream"))
-        response["Content-Disposition"] = f'attachment; filename="{resource.filename or "resource"}"'
-        return response
+        raw_response = HttpResponse(
+            bytes(resource.content), content_type=_MIME.get(resource.format, "application/octet-stream")
+        )
+        safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", resource.filename or "") or "resource"
+        raw_response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+        return raw_response
     columns = list(resource.columns)
+    response: HttpResponseBase
     if wanted == "xlsx":
         response = HttpResponse(export.xlsx_bytes(columns, export.iter_rows(resource)), content_type=_MIME["XLSX"])
         extension = "xlsx"
     elif wanted == "json":
-        response = StreamingHttpResponse(export.stream_json(columns, export.iter_rows(resource)), content_type="application/json; charset=utf-8")
+        response = StreamingHttpResponse(
+            export.stream_json(columns, export.iter_rows(resource)), content_type="application/json; charset=utf-8"
+        )
         extension = "json"
     elif wanted == "csv":
-        response = StreamingHttpResponse(export.stream_csv(columns, export.iter_rows(resource)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            export.stream_csv(columns, export.iter_rows(resource)), content_type="text/csv; charset=utf-8"
+        )
         extension = "csv"
     else:
-        return HttpResponseBadRequest(_("形式は csv・xlsx・json のどれかを指定してください。"), content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(
+            _("形式は csv・xlsx・json のどれかを指定してください。"), content_type="text/plain; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="{export.file_name(resource, extension)}"'
     return response
 
