@@ -38,7 +38,7 @@ from django_scopes import scopes_disabled
 from madoguchi.core.models import Municipality, Department
 from madoguchi.core.search import fold
 from madoguchi.opendata.models import Dataset, Resource, ResourceRow
-from madoguchi.opendata.services import refresh_search_fields
+from madoguchi.opendata.services import filter_text, refresh_search_fields
 from madoguchi.opendata.standards import get_standard
 
 DATASETS, DATASTORE_ROWS, EXPORT_ROWS = 5000, 100_000, int(os.environ["BENCH_EXPORT_ROWS"])
@@ -72,8 +72,10 @@ with scopes_disabled():
                          "所在地_連結表記": f"富山県魚津市釈迦堂{i % 500}番地", "設置位置": ["屋外", "屋内", "公園内", "駅構内"][i % 4] if i % 10 else "海岸",
                          "緯度": f"{36.8 + (i % 1000) / 100000:.6f}", "経度": f"{137.4 + (i % 997) / 100000:.6f}",
                          "車椅子使用者用トイレ有無": "有" if i % 3 else "無", "利用開始時間": "06:00", "利用終了時間": "22:00"})
-            batch.append(ResourceRow(municipality=uozu, resource=resource, number=i, data=data,
-                                     search_text=fold(" ".join(v for v in data.values() if v))))
+            values = [data[c] for c in columns]
+            batch.append(ResourceRow(municipality=uozu, resource=resource, number=i, values=values,
+                                     search_text=fold(" ".join(v for v in values if v)),
+                                     filter_text=filter_text(values)))
             if len(batch) == 5000:
                 with transaction.atomic():
                     ResourceRow.objects.bulk_create(batch)

@@ -254,3 +254,21 @@ def test_resource_show_and_datastore_search(client, catalogue_a, catalogue_b):
         b_resource = str(catalogue_b.resources.get().public_id)
     response, body = call(client, "/city-a/api/action/datastore_search", resource_id=b_resource)
     assert response.status_code == 404 and body["error"]["__type"] == "Not Found Error"
+
+
+def test_datastore_filters_are_exact_and_case_sensitive(client, catalogue_a):
+    _, body = call(client, "/city-a/api/action/package_show", id="public-toilet")
+    resource_id = body["result"]["resources"][0]["id"]
+
+    def total(filters):
+        _, found = call(
+            client, "/city-a/api/action/datastore_search", method="post", resource_id=resource_id, filters=filters
+        )
+        return found["result"]["total"]
+
+    assert total({"ID": "T0001"}) == 1
+    assert total({"ID": "t0001"}) == 0  # case-sensitive, like CKAN's DataStore
+    assert total({"ID": "T000"}) == 0  # whole values only
+    assert total({"建物名等(方書)": ""}) == 2  # empty cells
+    assert total({"ID": ["T0001", "T0002"]}) == 2
+    assert total({"_id": 2}) == 1

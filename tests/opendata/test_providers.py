@@ -71,7 +71,7 @@ def test_provider_contract_and_generated_dataset_passes_the_validator(city_a, bo
         assert resource.name == f"{city_a.code}_public_facility.csv"
         assert resource.columns == get_standard("01").column_names
         assert resource.conforms and resource.row_count == 2
-        row = resource.rows.get(number=1).data
+        row = resource.rows.get(number=1).as_dict(resource.columns)
         assert row["開始時間"] == "09:00"  # normalised like an upload
     report = validate_rows(facilities.rows(city_a), get_standard("01"), max_rows=100)
     assert report.conforms
@@ -109,7 +109,7 @@ def test_opendata_list_is_generated_from_the_catalogue(city_a, catalogue_a, clie
         live = services.live_dataset_create(municipality=city_a, actor=None, provider_key="opendata.opendata_list")
         resource = live.resources.get()
         assert resource.conforms
-        rows = [row.data for row in resource.rows.order_by("number")]
+        rows = [row.as_dict(resource.columns) for row in resource.rows.order_by("number")]
     assert [row["データ名称"] for row in rows] == ["指定緊急避難場所一覧", "公衆トイレ一覧"]  # published only, by name
     assert rows[0]["データ形式"] == "CSV" and rows[0]["分類"] == "防災・安全"
     # Unpublishing a dataset changes the list on the next refresh.
@@ -117,7 +117,8 @@ def test_opendata_list_is_generated_from_the_catalogue(city_a, catalogue_a, clie
         services.dataset_unpublish(dataset=catalogue_a["evacuation"], actor=None)
     assert refresh_live_datasets.call(city_a.pk) == 1
     with scopes_disabled():
-        assert [r.data["データ名称"] for r in live.resources.get().rows.all()] == ["公衆トイレ一覧"]
+        resource = live.resources.get()
+        assert [r.as_dict(resource.columns)["データ名称"] for r in resource.rows.all()] == ["公衆トイレ一覧"]
 
 
 def test_unknown_provider_is_refused(city_a, bosai_a):

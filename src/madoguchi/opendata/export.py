@@ -11,7 +11,7 @@ from typing import Any
 
 from madoguchi.core.tenancy import municipality_scope
 
-from .models import Resource, ResourceRow
+from .models import Resource, ResourceRow, row_dict
 from .standards import get_standard
 
 BOM = "\ufeff"
@@ -36,18 +36,19 @@ def safe_cell(value: Any) -> str:
 def iter_rows(resource: Resource) -> Iterator[dict[str, Any]]:
     """The rows in order, fetched in chunks by keyset (constant memory, no long-lived cursor). A streamed
     response runs after the view has returned, so the generator enters the municipality's scope itself."""
+    columns = list(resource.columns)
     last = 0
     while True:
         with municipality_scope(resource.municipality_id):
             chunk = list(
                 ResourceRow.objects.filter(resource=resource, number__gt=last)
                 .order_by("number")
-                .values_list("number", "data")[:CHUNK]
+                .values_list("number", "values")[:CHUNK]
             )
         if not chunk:
             return
-        for _number, data in chunk:
-            yield data
+        for _number, values in chunk:
+            yield row_dict(columns, values)
         last = chunk[-1][0]
 
 

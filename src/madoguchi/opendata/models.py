@@ -179,16 +179,30 @@ class Resource(MunicipalityOwned):
 
 
 class ResourceRow(MunicipalityOwned):
-    """One row of a tabular resource (values by column name); `number` is CKAN's `_id` (1-based)."""
+    """One row of a tabular resource; `number` is CKAN's `_id` (1-based). `values` are the cells in the order
+    of the resource's `columns` (a list, not a dict: a row is stored once, without repeating its column names).
+
+    Field order matters for SQLite: the short search columns come before the JSON, so a scan for a filter
+    does not read the row's overflow pages."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="rows")
     number = models.PositiveIntegerField()
-    data = models.JSONField(default=dict)
-    search_text = models.TextField(default="", blank=True)
+    # "\x1f<column index>\x1e<value>\x1f…" for the non-empty cells: exact `filters` by a case-sensitive
+    # substring test (INSTR / STRPOS) instead of JSON extraction per row and column.
+    filter_text = models.TextField(default="", blank=True)
+    search_text = models.TextField(default="", blank=True)  # folded values, for `q`
+    values = models.JSONField(default=list)
 
     class Meta:
         ordering = ["resource", "number"]
         constraints = [models.UniqueConstraint(fields=["resource", "number"], name="opendata_row_number_unique")]
+
+    def as_dict(self, columns: list[str]) -> dict[str, str]:
+        return row_dict(columns, self.values)
+
+
+def row_dict(columns: list[str], values: list[str]) -> dict[str, str]:
+    return {name: (values[index] if index < len(values) else "") for index, name in enumerate(columns)}
 
 
 class DownloadCount(MunicipalityOwned):

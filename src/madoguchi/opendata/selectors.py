@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, StrIndex
 from django.http import Http404
 
 from madoguchi.accounts.permissions import department_scope
@@ -20,7 +20,9 @@ from madoguchi.core.search import fold, terms
 from madoguchi.core.tenancy import get_object_in_municipality
 
 from .catalogue import Catalogue
-from .models import Dataset, DownloadCount, Resource, ResourceRow
+from .models import Dataset, DownloadCount, Resource, ResourceRow, row_dict
+
+FIELD_SEP, VALUE_SEP = "\x1f", "\x1e"  # as in services.filter_text
 
 FACET_FIELDS = ("organization", "tags", "res_format", "license_id", "groups")
 SORT_FIELDS = {
@@ -32,6 +34,9 @@ SORT_FIELDS = {
     "metadata_created": "created_at",
 }
 DEFAULT_SORT = "score desc, metadata_modified desc"
+
+
+_SEARCH_ONLY = ("search_text", "title_search", "tags_key", "groups_key", "formats_key")
 
 
 class QueryError(ValueError):
@@ -285,9 +290,9 @@ class RowQuery:
     include_total: bool = True
 
 
-def _text(column: str) -> Cast:
-    """A row's value in one column, as text (any column name, even one that looks like a lookup)."""
-    return Cast(KeyTextTransform(column, "data"), TextField())
+def _text(index: str) -> Cast:
+    """A row's value at one column index, as text."""
+    return Cast(KeyTextTransform(index, "values"), TextField())
 
 
 def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any]], int | None, list[str]]:
@@ -308,12 +313,23 @@ def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any
             continue
         if name not in columns:
             raise QueryError(f'field "{name}" not in table')
-        alias = f"_f{index}"
-        queryset = queryset.alias(**{alias: _text(name)})
-        if isinstance(value, list):
-            queryset = queryset.filter(**{f"{alias}__in": [str(v) for v in value]})
-        else:
-            queryset = queryset.filter(**{alias: str(value)})
+        wanted = value if isinstance(value, list) else [value]
+        if not wanted or any(isinstance(v, dict | list) for v in wanted):
+            raise QueryError(f'filter on "{name}" needs a value or a list of values')
+        # Exact, case-sensitive match of "<column>=<value>" between separators (see ResourceRow.filter_text).
+        condition = Q(pk__in=[])
+        for position, item in enumerate(wanted[:100]):
+            alias = f"_f{index}_{position}"
+            text = "" if item is None else str(item)
+            if text:
+                needle = f"{FIELD_SEP}{columns.index(name)}{VALUE_SEP}{text}{FIELD_SEP}"
+                queryset = queryset.alias(**{alias: StrIndex("filter_text", Value(needle))})
+                condition |= Q(**{f"{alias}__gt": 0})
+            else:  # empty cells are not in filter_text
+                needle = f"{FIELD_SEP}{columns.index(name)}{VALUE_SEP}"
+                queryset = queryset.alias(**{alias: StrIndex("filter_text", Value(needle))})
+                condition |= Q(**{alias: 0})
+        queryset = queryset.filter(condition)
     for word in terms(query.q):
         queryset = queryset.filter(search_text__contains=word)
     ordering: list[Any] = []
@@ -327,15 +343,14 @@ def rows_search(resource: Resource, query: RowQuery) -> tuple[list[dict[str, Any
         if name == "_id":
             ordering.append("-number" if direction == "desc" else "number")
         else:
-            expression = _text(name)
+            expression = _text(str(columns.index(name)))
             ordering.append(expression.desc() if direction == "desc" else expression.asc())
     ordering.append("number")
     total = queryset.count() if query.include_total else None
     records = []
-    for number, data in queryset.order_by(*ordering).values_list("number", "data")[
-        query.offset : query.offset + query.limit
-    ]:
-        record = {"_id": number, **{name: data.get(name, "") for name in columns}}
+    rows = queryset.order_by(*ordering).values_list("number", "values")[query.offset : query.offset + query.limit]
+    for number, values in rows:
+        record = {"_id": number, **row_dict(columns, values)}
         records.append({name: record[name] for name in fields})
     return records, total, fields
 
@@ -369,7 +384,8 @@ def download_totals(datasets: list[Dataset]) -> dict[int, int]:
 
 
 def preview_rows(resource: Resource, limit: int = 10) -> list[dict[str, Any]]:
-    return [row.data for row in ResourceRow.objects.filter(resource=resource).order_by("number")[:limit]]
+    columns = list(resource.columns)
+    return [row.as_dict(columns) for row in ResourceRow.objects.filter(resource=resource).order_by("number")[:limit]]
 
 
 def coordinates(resource: Resource, limit: int = 200) -> list[dict[str, str]]:
@@ -378,7 +394,10 @@ def coordinates(resource: Resource, limit: int = 200) -> list[dict[str, str]]:
         return []
     name_column = next((c for c in ("名称", "イベント名", "場所名称", "データ名称") if c in resource.columns), "")
     points = []
-    for data in ResourceRow.objects.filter(resource=resource).order_by("number").values_list("data", flat=True)[:limit]:
+    columns = list(resource.columns)
+    rows = ResourceRow.objects.filter(resource=resource).order_by("number").values_list("values", flat=True)[:limit]
+    for values in rows:
+        data = row_dict(columns, values)
         if data.get("緯度") and data.get("経度"):
             points.append({"name": data.get(name_column, ""), "lat": data["緯度"], "lon": data["経度"]})
     return points

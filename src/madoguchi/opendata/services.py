@@ -51,6 +51,7 @@ EDITABLE_FIELDS = (
     "standard_number",
 )
 ROW_BATCH = 2000
+FIELD_SEP, VALUE_SEP = "\x1f", "\x1e"  # never in a cell: the validator strips control characters
 MAX_TAGS = 30
 
 
@@ -153,17 +154,24 @@ def dataset_save(
     return dataset
 
 
+def filter_text(values: list[str]) -> str:
+    return FIELD_SEP + "".join(f"{index}{VALUE_SEP}{value}{FIELD_SEP}" for index, value in enumerate(values) if value)
+
+
 def _store_rows(resource: Resource, rows: list[dict[str, str]]) -> None:
     ResourceRow.objects.filter(resource=resource).delete()
     batch: list[ResourceRow] = []
+    columns = list(resource.columns)
     for number, row in enumerate(rows, start=1):
+        values = [row.get(name, "") for name in columns]
         batch.append(
             ResourceRow(
                 municipality_id=resource.municipality_id,
                 resource=resource,
                 number=number,
-                data=row,
-                search_text=fold(" ".join(value for value in row.values() if value)),
+                values=values,
+                search_text=fold(" ".join(value for value in values if value)),
+                filter_text=filter_text(values),
             )
         )
         if len(batch) >= ROW_BATCH:

@@ -229,6 +229,7 @@ def map_headers(headers: list[str], standard: Standard | None, report: Validatio
 
 # --- cells ---------------------------------------------------------------------------------------------
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return stay
 _TIME = re.compile(r"^(\d{1,2})(?::|時)(\d{1,2})?分?$")
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
@@ -401,7 +402,7 @@ def validate_table(
         row = dict.fromkeys(report.columns, "")
         for name, value in zip(mapped, values, strict=False):
             if name:
-                row[name] = value[:MAX_CELL_LENGTH]
+                row[name] = _CONTROL.sub("", value[:MAX_CELL_LENGTH])
         if len(values) > len(mapped) and any(value.strip() for value in values[len(mapped) :]):
             report.add(Problem(line, str(len(mapped) + 1), _("列名のない列に値があります。")))
         for name, column in columns.items():
