@@ -272,3 +272,15 @@ def test_datastore_filters_are_exact_and_case_sensitive(client, catalogue_a):
     assert total({"建物名等(方書)": ""}) == 2  # empty cells
     assert total({"ID": ["T0001", "T0002"]}) == 2
     assert total({"_id": 2}) == 1
+
+
+def test_a_city_host_name_serves_only_that_city(client, catalogue_a, catalogue_b):
+    from madoguchi.core.models import MunicipalityHost
+
+    MunicipalityHost.objects.create(municipality=catalogue_a["toilets"].municipality, host="opendata.city-a.example.jp")
+    response = client.get("/api/3/action/package_list", HTTP_HOST="opendata.city-a.example.jp")
+    assert response.status_code == 200
+    assert response.json()["result"] == ["evacuation-space", "public-toilet"]
+    assert client.get("/api/action/package_list").json()["result"][-1] == "city-b-secret-b"  # platform host
+    platform_api = client.get("/api/v1/municipalities/city-b", HTTP_HOST="opendata.city-a.example.jp")
+    assert platform_api.status_code == 404  # the rule for /api/v1/ is unchanged

@@ -4,10 +4,10 @@ platform-wide one (organizations are the municipalities that publish open data).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from madoguchi.core.models import Municipality
 from madoguchi.core.selectors import module_is_enabled
@@ -27,8 +27,9 @@ class Catalogue:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """The platform catalogue reads across municipalities (published, public data only)."""
-        with scopes_disabled() if self.is_platform else nullcontext():
+        """The platform catalogue reads across municipalities (published, public data only); a municipality's
+        catalogue reads inside its scope (entered here too: on a city's own host name /api/… is unscoped)."""
+        with scopes_disabled() if self.municipality is None else scope(municipality=self.municipality):
             yield
 
     def municipalities(self) -> list[Municipality]:
