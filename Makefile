@@ -71,6 +71,7 @@ bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/faq_localgovfaq.py
 	$(BIN)/python bench/facilities.py
+	$(BIN)/python bench/opendata.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from madoguchi.accounts.models import Role, StaffMembership, User
@@ -26,6 +27,8 @@ from madoguchi.core.selectors import module_settings
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.notices import services as notice_services
 from madoguchi.notices.models import Notice
+from madoguchi.opendata import services as opendata_services
+from madoguchi.opendata.models import Dataset
 from madoguchi.procedures.models import Procedure
 
 from .factories import enable_module, make_department, make_platform_admin, make_staff, make_user, staff_client
@@ -48,6 +51,7 @@ class Site:
     notice: Notice
     procedure: Procedure
     token: ApiToken
+    dataset: Dataset
 
     @property
     def slug(self) -> str:
@@ -98,7 +102,14 @@ def _site(municipality: Municipality) -> Site:
             expires_at=None,
             request=None,
         )
-    return Site(municipality, department, target, resident, notice, procedure, token)
+        enable_module(municipality, "opendata")
+        dataset = opendata_services.dataset_save(
+            municipality=municipality,
+            actor=None,
+            data={"name": "site-dataset", "title": "既存のデータセット", "notes": "説明", "department": department},
+        )
+        Dataset.objects.filter(pk=dataset.pk).update(published_at=timezone.now())
+    return Site(municipality, department, target, resident, notice, procedure, token, dataset)
 
 
 def _staff(site: Site, role: str) -> User:
@@ -137,6 +148,7 @@ class Screen:
             notice=site.notice.public_id,
             procedure=site.procedure.public_id,
             token=site.token.public_id,
+            dataset=site.dataset.public_id,
         )
 
     def send(self, client: Client, site: Site):  # type: ignore[no-untyped-def]
@@ -397,6 +409,46 @@ SCREENS += [
         Perm.FACILITIES_MANAGE,
         {"name": "権限テスト減免", "name_en": "", "percent": "50", "requires_approval": "on", "is_active": "on"},
         _reduction_added,
+    ),
+]
+
+
+def _dataset_created(site: Site) -> bool:
+    with scopes_disabled():
+        return Dataset.objects.filter(municipality=site.municipality, name="perm-dataset").exists()
+
+
+def _dataset_unpublished(site: Site) -> bool:
+    with scopes_disabled():
+        return Dataset.objects.filter(pk=site.dataset.pk, published_at__isnull=True).exists()
+
+
+SCREENS += [
+    Screen("opendata", "GET", "/{slug}/staff/opendata/", Perm.OPENDATA_MANAGE),
+    Screen("opendata_create", "GET", "/{slug}/staff/opendata/new/", Perm.OPENDATA_MANAGE),
+    Screen(
+        "opendata_create_post",
+        "POST",
+        "/{slug}/staff/opendata/new/",
+        Perm.OPENDATA_MANAGE,
+        {
+            "name": "perm-dataset",
+            "title": "権限テスト",
+            "notes": "説明",
+            "department": "{department_pk}",
+            "license_id": "cc-by-4.0",
+            "frequency": "yearly",
+        },
+        _dataset_created,
+    ),
+    Screen("opendata_detail", "GET", "/{slug}/staff/opendata/{dataset}/", Perm.OPENDATA_MANAGE),
+    Screen(
+        "opendata_unpublish",
+        "POST",
+        "/{slug}/staff/opendata/{dataset}/unpublish/",
+        Perm.OPENDATA_MANAGE,
+        {},
+        _dataset_unpublished,
     ),
 ]
 SCREEN_IDS = [s.name for s in SCREENS]

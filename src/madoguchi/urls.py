@@ -24,6 +24,8 @@ urlpatterns = [
     path("accounts/", include("madoguchi.accounts.urls")),
     path("api/v1/", api.urls),
     path("payments/", include("madoguchi.payments.platform_urls")),
+    # CKAN Action API and DCAT of the open data catalogue (platform-wide and /<slug>/…).
+    path("", include("madoguchi.opendata.root_urls")),
     path("<slug:municipality_slug>/staff/", include("madoguchi.staff.urls")),
     path("<slug:municipality_slug>/auth/", include("madoguchi.identity.urls")),
     *module_patterns,

@@ -108,3 +108,28 @@ def test_permission_matrix():
     assert Perm.FACILITIES_COUNTER in ROLE_PERMISSIONS[Role.COUNTER_STAFF]
     assert Perm.FACILITIES_MANAGE not in ROLE_PERMISSIONS[Role.COUNTER_STAFF]
     assert not {Perm.FACILITIES_MANAGE, Perm.FACILITIES_COUNTER} & ROLE_PERMISSIONS[Role.AUDITOR]
+
+
+def test_the_open_data_module_builds_a_conforming_public_facility_list(facilities_a, facility_a):
+    """公共施設一覧 (01) generated from the facility catalogue passes the standard's validator, and is rebuilt
+    when a facility changes."""
+    from madoguchi.opendata import services as opendata_services
+    from madoguchi.opendata.tasks import refresh_live_datasets
+
+    with municipality_scope(facilities_a):
+        dataset = opendata_services.live_dataset_create(
+            municipality=facilities_a, actor=None, provider_key="facilities.public_facilities"
+        )
+        resource = dataset.resources.get()
+        assert dataset.standard_number == "01"
+        assert resource.conforms, resource.problems if hasattr(resource, "problems") else ""
+        assert resource.row_count == 1
+        row = resource.rows.get(number=1).as_dict(resource.columns)
+        assert row["名称"] == "中央公民館" and row["緯度"].startswith("36.7")
+        Facility.objects.filter(pk=facility_a.pk).update(
+            name="新しい公民館", updated_at=timezone.now() + datetime.timedelta(seconds=2)
+        )
+    assert refresh_live_datasets.call(facilities_a.pk) >= 1
+    with municipality_scope(facilities_a):
+        row = dataset.resources.get().rows.get(number=1).as_dict(dataset.resources.get().columns)
+    assert row["名称"] == "新しい公民館"

@@ -35,6 +35,7 @@ class Perm:
     FAQ_MANAGE = "faq.manage"
     FACILITIES_MANAGE = "facilities.manage"
     FACILITIES_COUNTER = "facilities.counter"
+    OPENDATA_MANAGE = "opendata.manage"
 
 
 ALL_PERMISSIONS = frozenset(value for key, value in vars(Perm).items() if key.isupper())
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.FAQ_MANAGE,
             Perm.FACILITIES_MANAGE,
             Perm.FACILITIES_COUNTER,
+            Perm.OPENDATA_MANAGE,
         }
     ),
     Role.DEPARTMENT_STAFF: frozenset(
@@ -75,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.FAQ_MANAGE,
             Perm.FACILITIES_MANAGE,
             Perm.FACILITIES_COUNTER,
+            Perm.OPENDATA_MANAGE,
         }
     ),
     Role.COUNTER_STAFF: frozenset({Perm.DASHBOARD, Perm.RESIDENTS_VIEW, Perm.PAYMENTS_MANAGE, Perm.FACILITIES_COUNTER}),

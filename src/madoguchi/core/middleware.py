@@ -118,9 +118,14 @@ def api_error_response(request: HttpRequest, status: int) -> HttpResponse:
     return JsonResponse(error_body(code, str(message)), status=status, json_dumps_params={"ensure_ascii": False})
 
 
+# The CKAN-compatible open data API answers in CKAN's own envelope (opendata/ckan.py), never in ours.
+_CKAN_API_PATH = re.compile(r"^/api/(?:3/)?action/")
+
+
 class ApiErrorShapeMiddleware:
     """Every /api/ response that is an error has the one error shape, even when it did not come from an
-    API handler (unknown paths, wrong HTTP methods, errors raised by Django before routing)."""
+    API handler (unknown paths, wrong HTTP methods, errors raised by Django before routing). The CKAN
+    paths (/api/action/…, /api/3/action/…) are left alone: CKAN clients read CKAN's error envelope."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -129,6 +134,7 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if (
             request.path_info.startswith("/api/")
+            and not _CKAN_API_PATH.match(request.path_info)
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
@@ -160,7 +166,12 @@ class MunicipalityMiddleware:
         if first_segment == "api":
             request.municipality = None  # type: ignore[attr-defined]
             # /api/v1/municipalities/<slug>/… on a city's own host name serves only that city.
-            if host_municipality is not None and len(segments) > 3 and segments[3] != host_municipality.slug:
+            if (
+                host_municipality is not None
+                and len(segments) > 3
+                and segments[1] == "v1"
+                and segments[3] != host_municipality.slug
+            ):
                 return api_error_response(request, 404)
             return self.get_response(request)
         municipality = municipality_for_slug(first_segment)

@@ -43,6 +43,7 @@ RESERVED_SLUGS = frozenset(
         "staff",
         "auth",
         "payments",
+        "dataset",  # the open data catalogue's DCAT paths /dataset/<name>.jsonld|.ttl
     }
 )
 

@@ -36,6 +36,31 @@ class SettingSpec:
 
 
 @dataclass(frozen=True)
+class DatasetProvider:
+    """A live open data dataset a module supplies from its own data (manifest `dataset_providers`).
+
+    - `key`: unique, "<module>.<name>" (e.g. "facilities.public_facilities"); datasets remember it.
+    - `standard`: the 自治体標準オープンデータセット number it implements ("01" 公共施設一覧); the rows are
+      dicts keyed by that standard's current column names (opendata/standards/), values as strings; a
+      column left out is empty. The open data module validates the rows like an upload.
+    - `rows(municipality)`: an iterable of those dicts, read inside the municipality's scope.
+    - `last_changed(municipality)`: when the source data last changed (aware datetime), or None when
+      there is none; the regeneration task rebuilds the dataset only when this is newer than its copy.
+    Calling the provider is `rows`, so it satisfies the manifest's Callable type.
+    """
+
+    key: str
+    standard: str
+    title: str | Promise
+    rows: Callable[[Municipality], Any]
+    last_changed: Callable[[Municipality], Any]
+    english_id: str = ""  # file name part (<code>_<english_id>.csv); the standard's own when empty
+
+    def __call__(self, municipality: Municipality) -> Any:
+        return self.rows(municipality)
+
+
+@dataclass(frozen=True)
 class ModuleManifest:
     key: str
     name: str | Promise
@@ -65,7 +90,19 @@ class ModuleManifest:
 
 # Path segments under /<slug>/ and /<slug>/staff/ that core screens use.
 RESERVED_MODULE_KEYS = frozenset(
-    {"staff", "auth", "users", "departments", "modules", "settings", "audit", "residents", "accounts", "api"}
+    {
+        "staff",
+        "auth",
+        "users",
+        "departments",
+        "modules",
+        "settings",
+        "audit",
+        "residents",
+        "accounts",
+        "api",
+        "dataset",  # /<slug>/dataset/<name>.jsonld|.ttl (open data DCAT)
+    }
 )
 
 

@@ -9,6 +9,7 @@ the Japanese weekday names joined with 「・」, バリアフリー情報 lines
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from madoguchi.core.models import Municipality
 
@@ -25,7 +26,7 @@ COLUMNS = (
     "地方公共団体名",
     "名称",
     "名称_カナ",
-    "名称_英字",
+    "名称_英語",
     "所在地_全国地方公共団体コード",
     "町字ID",
     "所在地_連結表記",
@@ -69,7 +70,13 @@ def _notes(facility: Facility) -> str:
     return "。".join(notes) + ("。" if notes else "")
 
 
-def public_facilities(municipality: Municipality, *, base_url: str = "") -> Iterator[dict[str, str]]:
+def public_facilities(municipality: Municipality, *, base_url: str | None = None) -> Iterator[dict[str, str]]:
+    """The 公共施設一覧 rows. The URL column needs the public address of the site (MADOGUCHI_PUBLIC_URL); without
+    one it stays empty rather than holding a relative link, which the standard does not allow."""
+    if base_url is None:
+        from django.conf import settings
+
+        base_url = settings.PUBLIC_BASE_URL
     from django.utils import translation
 
     from madoguchi.core.tenancy import municipality_scope
@@ -83,7 +90,7 @@ def public_facilities(municipality: Municipality, *, base_url: str = "") -> Iter
                 "地方公共団体名": municipality.name,
                 "名称": facility.name,
                 "名称_カナ": facility.name_kana,
-                "名称_英字": facility.name_en,
+                "名称_英語": facility.name_en,
                 "所在地_全国地方公共団体コード": municipality.code,
                 "町字ID": "",
                 "所在地_連結表記": facility.address,
@@ -119,3 +126,13 @@ def public_facilities(municipality: Municipality, *, base_url: str = "") -> Iter
                 "備考": facility.parking and f"駐車場：{facility.parking}",
             }
             yield {column: row[column] for column in COLUMNS}
+
+
+def facilities_last_changed(municipality: Municipality) -> Any:
+    """When this municipality's facility catalogue last changed (the open data module regenerates 01 after)."""
+    from django.db.models import Max
+
+    from madoguchi.core.tenancy import municipality_scope
+
+    with municipality_scope(municipality):
+        return Facility.objects.filter(municipality=municipality).aggregate(last=Max("updated_at"))["last"]

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "madoguchi.payments",
     "madoguchi.faq",
     "madoguchi.facilities",
+    "madoguchi.opendata",
     "madoguchi.demo",
 ]
 
@@ -200,6 +201,10 @@ MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
 # Online payments still pending after this many hours are expired by the daily maintenance (the resident left the
 # provider's page); 窓口払い never expires.
 PAYMENTS_PENDING_EXPIRY_HOURS = max(1, int(os.environ.get("PAYMENTS_PENDING_EXPIRY_HOURS", "24")))
+
+# The address residents use, without a trailing slash (e.g. https://madoguchi.city.example.jp), for links that
+# leave the site: open data rows, e-mails. Empty in production unless set.
+PUBLIC_BASE_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "" if IS_PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
 
 # Drafts of online applications nobody came back to are deleted after this many days (the applicant is told
 # PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS before, by e-mail). Personal data is not kept longer than needed.
