@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 from madoguchi.accounts.models import Role, User
 from madoguchi.core.models import Department, ModuleActivation, Municipality
 from madoguchi.demo.data import DEPARTMENTS, MUNICIPALITIES, RESIDENTS
-from madoguchi.payments.models import Payment, PaymentEvent
+from madoguchi.payments.models import Payment, PaymentEvent, PaymentStatus
 from madoguchi.procedures.demo import seed_procedures
 from madoguchi.procedures.models import Procedure, Submission, SubmissionStatus
 from tests.factories import PASSWORD, TEST_TOTP_SECRET, make_municipality, make_staff, make_user, totp_now
@@ -124,7 +124,7 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(page.locator('[name="applicant_name__family_name"]')).to_have_value("佐藤")
     expect(page.locator('[name="applicant_name__given_name"]')).to_have_value("花子")
     expect(page.locator('[name="applicant_name__family_name_kana"]')).to_have_value("サトウ")
-    expect(page.locator('[name="applicant_address__postal_code"]')).to_have_value("9248688")
+    expect(page.locator('[name="applicant_address__postal_code"]')).to_have_value("924-8688")
     expect(page.locator('[name="applicant_address__city"]')).to_have_value("白山市")
     expect(page.locator('[name="applicant_address__town"]')).to_have_value("倉光")
     expect(page.locator('[name="applicant_phone"]')).to_have_value("08023456789")
@@ -142,7 +142,7 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     page.locator('[name="subject_name__given_name_kana"]').fill("イチロウ")
     page.locator('[name="subject_birth_date"]').fill("昭和30年4月1日")
     page.locator('[name="subject_address__postal_code"]').fill("9240001")
-    page.locator('[name="subject_address__prefecture"]').fill("石川県")
+    page.locator('[name="subject_address__prefecture"]').select_option("石川県")
     page.locator('[name="subject_address__city"]').fill("白山市")
     page.locator('[name="subject_address__town"]').fill("成町")
     page.locator('[name="subject_address__street"]').fill("1番地")
@@ -168,12 +168,10 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(main).to_contain_text("委任状.pdf")
     expect(page.get_by_test_id("fee-total")).to_have_text("600円")
     expect(page.get_by_role("group", name="お支払い方法")).to_be_visible()
-    page.get_by_label("クレジットカード（テスト用決済）").check()
+    page.get_by_label("クレジットカード（オンライン）").check()
     submit(page, page.get_by_role("button", name="この内容で申請する"))
 
-    # A link page leads to the provider's hosted page (CSP form-action blocks a cross-origin redirect).
-    expect(page.get_by_role("heading", level=1)).to_have_text("お支払いへ進む")
-    submit(page, page.get_by_test_id("continue-to-payment"))
+    # The built-in test gateway is on our own origin, so the check page redirects straight to its hosted page.
     expect(page.get_by_role("heading", level=1)).to_have_text("お支払い（テスト用決済）")
     expect(page.get_by_test_id("merchant")).to_have_text("白山市")
     expect(page.get_by_test_id("amount")).to_have_text("600円")
@@ -184,7 +182,7 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(page.get_by_role("alert")).to_contain_text("カードが承認されませんでした")
     with scopes_disabled():
         payment = Payment.objects.get(municipality=town.municipality)
-        assert payment.status == Payment.Status.PENDING
+        assert payment.status == PaymentStatus.PENDING
         assert not Submission.objects.exclude(status=SubmissionStatus.DRAFT).exists()
 
     _fill_card(page, GOOD_CARD)
@@ -193,7 +191,7 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(page.get_by_role("heading", level=1)).to_have_text("申請を受け付けました")
     number = page.get_by_test_id("receipt-number").inner_text()
     assert re.fullmatch(r"HK-R\d+-\d{6}", number), number
-    expect(page.get_by_test_id("payment-status")).to_have_text("支払済")
+    expect(page.get_by_test_id("payment-status")).to_have_text("支払い済み")
     receipt_number = page.get_by_test_id("payment-receipt-number").inner_text()
     assert re.fullmatch(r"HK-R\d+-P\d{6}", receipt_number), receipt_number
     with scopes_disabled():
@@ -202,7 +200,7 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
         kinds = set(PaymentEvent.objects.filter(payment=payment).values_list("kind", flat=True))
     assert submission.status == SubmissionStatus.SUBMITTED and submission.fee_total == 600
     assert submission.department_id == town.shimin.pk
-    assert payment.status == Payment.Status.PAID and payment.receipt_number == receipt_number
+    assert payment.status == PaymentStatus.PAID and payment.receipt_number == receipt_number
     # The signed webhook was delivered (by the task) as well as the return redirect.
     assert "webhook" in kinds and "paid" in kinds, kinds
 
@@ -228,7 +226,7 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     _sign_in_clerk(desk, hakusan, inbox)
     row = desk.get_by_role("row").filter(has_text=number)
     expect(row).to_contain_text("住民票の写し等交付申請")
-    expect(row).to_contain_text("支払済（クレジットカード")
+    expect(row).to_contain_text("支払い済み（クレジットカード")
     desk.get_by_label("キーワード").fill("佐藤 花子")
     submit(desk, desk.get_by_role("button", name="絞り込む"))
     expect(desk.locator("table.data caption")).to_have_text("1 件")
@@ -247,7 +245,7 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
 
     submit(desk, desk.get_by_role("link", name=number))
     expect(desk.get_by_role("heading", level=1)).to_have_text(f"申請 {number}")
-    expect(desk.get_by_test_id("payment-status")).to_have_text("支払済")
+    expect(desk.get_by_test_id("payment-status")).to_have_text("支払い済み")
     expect(desk.locator("main")).to_contain_text("勤務先への提出")
     expect(desk.get_by_role("link", name="委任状.pdf")).to_be_visible()
 
@@ -269,15 +267,18 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     expect(request_box).to_contain_text("修正をお願いしています")
     expect(phone.locator("main")).to_contain_text("使用目的をもう一度ご確認ください。")
     submit(phone, request_box.get_by_role("link", name="証明書の内容"))
-    expect(phone.locator('input[name="purpose"]')).to_have_count(5)
-    expect(phone.locator('[name="copies"]')).to_have_count(0)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("証明書の内容")
+    expect(phone.locator("main")).to_contain_text("修正をお願いしている項目だけが変更されます。")
+    expect(phone.locator('input[name="purpose"][value="work"]')).to_be_checked()
     phone.locator('input[name="purpose"][value="bank"]').check()
+    # The page shows its other answers too; a change there is not taken (the fee paid stays right).
+    phone.locator('[name="copies"]').fill("5")
     submit(phone, phone.get_by_role("button", name="保存する"))
     expect_path(phone, f"/{slug}/procedures/mine/{submission.public_id}/")
     expect(phone.locator("main")).to_contain_text("金融機関の手続")
     submit(phone, phone.get_by_role("button", name="修正して再提出する"))
     expect(phone.locator("main")).to_contain_text("審査中")
-    phone.get_by_label("本文").fill("使用目的を金融機関の手続に直しました。よろしくお願いします。")
+    phone.get_by_role("textbox", name="担当課へのメッセージ").fill("使用目的を金融機関の手続に直しました。よろしくお願いします。")
     submit(phone, phone.get_by_role("button", name="メッセージを送る"))
     expect(phone.locator("main")).to_contain_text("使用目的を金融機関の手続に直しました。")
     with scopes_disabled():
@@ -322,9 +323,12 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     assert raw.startswith("\ufeff".encode()), raw[:20]
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
-    assert header[0] == "受付番号", header
-    assert "使用目的" in header, header
+    # Machine-readable columns (ids and stored values), so a 基幹系 import does not depend on the wording.
+    assert header[:5] == ["receipt_number", "status", "submitted_at", "applicant_email", "fee_total"], header
+    assert "purpose" in header and "copies" in header, header
     matching = [r for r in body if r and r[0] == number]
     assert len(matching) == 1, body
-    assert "完了" in matching[0]
-    assert matching[0][header.index("使用目的")] == "金融機関の手続"
+    row = dict(zip(header, matching[0], strict=True))
+    assert row["status"] == "completed" and row["fee_total"] == "600", row
+    assert row["applicant_email"] == hakusan.resident.email, row
+    assert row["purpose"] == "bank" and row["copies"] == "2", row
