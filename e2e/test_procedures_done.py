@@ -176,7 +176,14 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(page.get_by_test_id("merchant")).to_have_text("白山市")
     expect(page.get_by_test_id("amount")).to_have_text("600円")
 
-    # The declined test card first: said in Japanese, nothing paid, another card can be tried.
+    # A mistyped number (fails the check digit): the message is at the field and what was typed stays.
+    _fill_card(page, "4242 4242 4242 4241")
+    submit(page, page.get_by_role("button", name="600円を支払う"), status=400)
+    expect(page.locator(".error-summary")).to_contain_text("カード番号が正しくありません")
+    expect(page.get_by_label("カード番号")).to_have_value("4242 4242 4242 4241")
+    expect(page.get_by_label("カード番号")).to_have_attribute("aria-invalid", "true")
+
+    # The declined test card next: said in Japanese, nothing paid, another card can be tried.
     _fill_card(page, DECLINED_CARD)
     submit(page, page.get_by_role("button", name="600円を支払う"), status=400)
     expect(page.get_by_role("alert")).to_contain_text("カードが承認されませんでした")
@@ -208,6 +215,16 @@ def _resident_applies_and_pays(page: Page, town: Hakusan) -> Submission:
     expect(page.get_by_role("heading", level=1)).to_contain_text("領収書")
     expect(page.locator("main")).to_contain_text(receipt_number)
     expect(page.locator("main")).to_contain_text("600円")
+    receipt_path = page.url.split("/", 3)[3]
+
+    # Another municipality's URL for this payment, or an unknown id: 404, never someone else's receipt.
+    with scopes_disabled():
+        other = make_municipality(slug="nanto", name="南砺市", name_kana="なんとし", name_en="Nanto City")
+        for key in ("procedures", "payments"):
+            ModuleActivation.objects.create(municipality=other, module_key=key, enabled=True)
+    visit(page, "/" + receipt_path.replace(f"{slug}/", "nanto/", 1), status=404)
+    visit(page, f"/{slug}/payments/00000000-0000-4000-8000-000000000000/receipt/", status=404)
+    visit(page, f"/{slug}/payments/not-a-uuid/receipt/", status=404)
     return submission
 
 
@@ -247,6 +264,12 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     expect(desk.get_by_role("heading", level=1)).to_have_text(f"申請 {number}")
     expect(desk.get_by_test_id("payment-status")).to_have_text("支払い済み")
     expect(desk.locator("main")).to_contain_text("勤務先への提出")
+    # The payment itself: paid through the webhook, with its history.
+    submit(desk, desk.get_by_role("link", name="詳細・返金"))
+    expect(desk.get_by_role("heading", level=1)).to_have_text("お支払いの詳細")
+    expect(desk.get_by_test_id("payment-status")).to_have_text("支払い済み")
+    expect(desk.locator("main")).to_contain_text("決済代行からの通知")
+    submit(desk, desk.get_by_role("link", name=re.compile(re.escape(number))))
     expect(desk.get_by_role("link", name="委任状.pdf")).to_be_visible()
 
     # A correction request naming one answer: 使用目的.
