@@ -301,7 +301,9 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     expect(phone.locator("main")).to_contain_text("金融機関の手続")
     submit(phone, phone.get_by_role("button", name="修正して再提出する"))
     expect(phone.locator("main")).to_contain_text("審査中")
-    phone.get_by_role("textbox", name="担当課へのメッセージ").fill("使用目的を金融機関の手続に直しました。よろしくお願いします。")
+    phone.get_by_role("textbox", name="担当課へのメッセージ").fill(
+        "使用目的を金融機関の手続に直しました。よろしくお願いします。"
+    )
     submit(phone, phone.get_by_role("button", name="メッセージを送る"))
     expect(phone.locator("main")).to_contain_text("使用目的を金融機関の手続に直しました。")
     with scopes_disabled():
