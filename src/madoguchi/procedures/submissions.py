@@ -304,7 +304,13 @@ def submission_reply_from_applicant(
 ) -> SubmissionEvent:
     """A message from the applicant to the department (e.g. an answer to a question from staff). The assigned
     staff member, if any, is told by e-mail; the text itself stays in the application, not in the mail."""
-    locked = Submission.objects.select_for_update().select_related("assignee", "procedure").get(pk=submission.pk)
+    # Lock only the application's row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+    # that select_related("assignee") makes.
+    locked = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignee", "procedure")
+        .get(pk=submission.pk)
+    )
     if locked.applicant_id is None or locked.applicant_id != getattr(applicant, "pk", None):
         raise ServiceError("not_found", _("見つかりません。"), status=404)
     if locked.status not in REPLYABLE:
