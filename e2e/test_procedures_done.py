@@ -353,7 +353,7 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     assert "purpose" in header and "copies" in header, header
     matching = [r for r in body if r and r[0] == number]
     assert len(matching) == 1, body
-    row = dict(zip(header, matching[0], strict=True))
-    assert row["status"] == "completed" and row["fee_total"] == "600", row
-    assert row["applicant_email"] == hakusan.resident.email, row
-    assert row["purpose"] == "bank" and row["copies"] == "2", row
+    csv_row = dict(zip(header, matching[0], strict=True))
+    assert csv_row["status"] == "completed" and csv_row["fee_total"] == "600", csv_row
+    assert csv_row["applicant_email"] == hakusan.resident.email, csv_row
+    assert csv_row["purpose"] == "bank" and csv_row["copies"] == "2", csv_row
