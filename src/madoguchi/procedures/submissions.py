@@ -307,9 +307,7 @@ def submission_reply_from_applicant(
     # Lock only the application's row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
     # that select_related("assignee") makes.
     locked = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("assignee", "procedure")
-        .get(pk=submission.pk)
+        Submission.objects.select_for_update(of=("self",)).select_related("assignee", "procedure").get(pk=submission.pk)
     )
     if locked.applicant_id is None or locked.applicant_id != getattr(applicant, "pk", None):
         raise ServiceError("not_found", _("見つかりません。"), status=404)
