@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "madoguchi.notices",
     "madoguchi.procedures",
     "madoguchi.facilities",
+    "madoguchi.lottery",
     "madoguchi.demo",
 ]
 
