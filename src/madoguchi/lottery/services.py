@@ -31,6 +31,7 @@ from madoguchi.core.models import Municipality
 from madoguchi.facilities import services as facility_services
 from madoguchi.facilities.models import (
     BookedUnit,
+    Booking,
     BookingChannel,
     BookingSource,
     BookingStatus,
@@ -93,6 +94,10 @@ def round_save(
         raise ServiceError("rooms_required", _("対象の部屋・区画を1つ以上選んでください。"), field="rooms")
     if any(room.facility_id != lottery.facility_id for room in rooms):
         raise ServiceError("room_invalid", _("この施設の部屋・区画を選んでください。"), field="rooms")
+    if lottery.applies_from and lottery.applies_until and lottery.applies_from >= lottery.applies_until:
+        raise ServiceError("window_order", _("申込締切は申込開始より後にしてください。"), field="applies_until")
+    if lottery.use_from and lottery.use_until and lottery.use_from > lottery.use_until:
+        raise ServiceError("use_order", _("利用期間の末日は初日以降にしてください。"), field="use_until")
     if lottery.applies_until and lottery.use_from and lottery.applies_until.date() >= lottery.use_from:
         raise ServiceError(
             "use_before_close", _("利用期間は申込締切より後の日にしてください。"), field="use_from"
@@ -217,10 +222,7 @@ def round_draw(
         entry.code: entry
         for entry in LotteryEntry.objects.filter(round=lottery).select_related("registration__user")
     }
-    for hold_id in {offer.hold_id for offer in offers.values() if offer.hold_id}:
-        hold = offers_hold(hold_id)
-        if hold is not None and hold.status == BookingStatus.BLOCKED:
-            facility_services.booking_cancel(hold, actor=actor, request=request, by_staff=True)
+    _release_holds(lottery, [offer.hold_id for offer in offers.values() if offer.hold_id], actor, request)
     due_default = now + datetime.timedelta(days=lottery.payment_days)
     for row in results:
         offer, entry = offers[row["offer"]], by_code[row["entry"]]
@@ -260,10 +262,17 @@ def round_draw(
     return lottery
 
 
-def offers_hold(hold_id: int) -> Any:
-    from madoguchi.facilities.models import Booking
-
-    return Booking.objects.filter(pk=hold_id).first()
+def _release_holds(lottery: LotteryRound, hold_ids: list[int], actor: Any, request: HttpRequest | None) -> None:
+    """Free the units the round held. The holds are facilities blocks that only this round created; the
+    facilities services cannot cancel a block (a cancelled booking must have a registration, constraint
+    booking_has_registration), so the round deletes its own blocks, and the audit event keeps their numbers."""
+    holds = Booking.objects.filter(
+        municipality=lottery.municipality, pk__in=set(hold_ids), status=BookingStatus.BLOCKED, registration__isnull=True
+    )
+    numbers = sorted(holds.values_list("number", flat=True))
+    BookedUnit.objects.filter(booking__in=holds).delete()
+    holds.delete()
+    _audit("holds_released", actor=actor, lottery=lottery, request=request, holds=numbers)
 
 
 @transaction.atomic
