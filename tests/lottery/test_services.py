@@ -17,6 +17,7 @@ from madoguchi.lottery import draw, selectors, services
 from madoguchi.lottery.management.commands.lottery_verify import verify
 from madoguchi.lottery.models import EntryStatus, LotteryEntry, LotteryWin, RoundStatus
 
+from ..facilities.conftest import make_facility, make_room
 from ..factories import make_user
 from .conftest import close_and_draw, enter, make_registration, make_round, offers_of
 
@@ -282,6 +283,10 @@ def test_round_validation(facility, rooms):
     with pytest.raises(ServiceError) as no_rooms:
         make_round(facility, [], open_it=False)
     assert no_rooms.value.field == "rooms"
+    other_room = make_room(make_facility(facility.municipality, slug="other-hall"))
+    with pytest.raises(ServiceError) as foreign_room:
+        make_round(facility, [other_room], open_it=False)
+    assert foreign_room.value.code == "room_invalid"
     now = timezone.now()
     with pytest.raises(ServiceError) as overlap:
         make_round(facility, rooms, open_it=False, applies_until=now + datetime.timedelta(days=60))
