@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.audit.services import audit_record
-from madoguchi.core.email import send_templated_email
 from madoguchi.core.encryption import SecretBox
 from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.models import Municipality
@@ -41,6 +40,7 @@ from madoguchi.facilities.models import (
 )
 
 from . import draw
+from .tasks import notify_losers_task
 from .models import (
     EntryStatus,
     LotteryEntry,
@@ -210,7 +210,8 @@ def canonical_entries(lottery: LotteryRound) -> list[dict[str, Any]]:
 def round_draw(
     *, lottery: LotteryRound, actor: Any, request: HttpRequest | None, now: datetime.datetime | None = None
 ) -> LotteryRound:
-    """closed → drawn: run the draw, release the holds, give every winner a 仮予約 and tell every entrant."""
+    """closed → drawn: run the draw, release the holds, give every winner a 仮予約 (its e-mail comes from the
+    facilities services); once committed, a task tells every registration that won nothing."""
     now = now or timezone.now()
     lottery = _locked(lottery)
     if lottery.status != RoundStatus.CLOSED:
@@ -220,7 +221,9 @@ def round_draw(
     offers = {offer.code: offer for offer in LotteryOffer.objects.filter(round=lottery).select_related("room", "slot")}
     by_code = {
         entry.code: entry
-        for entry in LotteryEntry.objects.filter(round=lottery).select_related("registration__user")
+        for entry in LotteryEntry.objects.filter(
+            round=lottery, code__in=[row["entry"] for row in results]
+        ).select_related("registration")
     }
     _release_holds(lottery, [offer.hold_id for offer in offers.values() if offer.hold_id], actor, request)
     due_default = now + datetime.timedelta(days=lottery.payment_days)
@@ -246,15 +249,8 @@ def round_draw(
         LotteryWin.objects.create(
             municipality=lottery.municipality, round=lottery, entry=entry, offer=offer, rank=row["rank"], booking=booking
         )
-    winners = {row["entry"] for row in results}
-    for entry in by_code.values():
-        if entry.status == EntryStatus.ACTIVE and entry.code not in winners and entry.registration.user.email:
-            send_templated_email(
-                to=entry.registration.user.email,
-                template="lottery/email/not_won",
-                context={"lottery": lottery, "entry": entry, "municipality": lottery.municipality},
-                language=getattr(entry.registration.user, "preferred_language", "ja") or "ja",
-            )
+    municipality_pk, round_pk = lottery.municipality_id, lottery.pk
+    transaction.on_commit(lambda: notify_losers_task.enqueue(municipality_pk, round_pk))
     lottery.status = RoundStatus.DRAWN
     lottery.drawn_at = now
     lottery.save(update_fields=["status", "drawn_at"])
