@@ -152,7 +152,9 @@ def test_staff_run_a_round_end_to_end(facility, rooms, lottery_city):
     assert page.status_code == 200 and entries[0].code in body and "同じ住所" in body  # the factory's shared address
     with municipality_scope(lottery_city):
         assert AuditEvent.objects.filter(action="lottery.entries_viewed", object_id=str(lottery.public_id)).exists()
-    empty = admin.post(f"/city-a/staff/lottery/{lottery.public_id}/entries/{entries[2].public_id}/exclude/", {"reason": ""})
+    empty = admin.post(
+        f"/city-a/staff/lottery/{lottery.public_id}/entries/{entries[2].public_id}/exclude/", {"reason": ""}
+    )
     assert empty.status_code == 200 and "除外する理由を入力してください。" in empty.content.decode()
     excluded = admin.post(
         f"/city-a/staff/lottery/{lottery.public_id}/entries/{entries[2].public_id}/exclude/", {"reason": "重複登録"}
@@ -195,7 +197,16 @@ def test_staff_form_errors_stay_on_the_fields(facility, rooms, lottery_city):
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert {"title", "rooms", "applies_from", "applies_until", "use_until", "max_entries", "max_wins", "max_preferences"} <= set(errors)
+    assert {
+        "title",
+        "rooms",
+        "applies_from",
+        "applies_until",
+        "use_until",
+        "max_entries",
+        "max_wins",
+        "max_preferences",
+    } <= set(errors)
     assert 'value="2027-02-01"' in response.content.decode()  # what the user typed is kept
     with municipality_scope(lottery_city):
         assert not LotteryRound.objects.exists()

@@ -56,9 +56,7 @@ class RoundDetailOut(RoundOut):
 
 class EntryIn(Schema):
     registration: str = Field(max_length=36, description="Id of one of your approved registrations")
-    preferences: list[int] = Field(
-        min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first"
-    )
+    preferences: list[int] = Field(min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first")
 
 
 class EntryOut(Schema):
@@ -199,7 +197,9 @@ def _registration_message() -> str:
 
 
 @router.get(
-    "/{slug}/lottery/entries", response={200: list[EntryOut], 401: ErrorOut, 404: ErrorOut}, auth=SessionAuth(),
+    "/{slug}/lottery/entries",
+    response={200: list[EntryOut], 401: ErrorOut, 404: ErrorOut},
+    auth=SessionAuth(),
     summary="My lottery entries",
 )
 def my_entries(request: HttpRequest, slug: str) -> list[dict[str, Any]]:

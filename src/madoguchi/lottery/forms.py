@@ -34,7 +34,7 @@ def offer_label(offer: LotteryOffer) -> str:
 
 
 class RoundForm(forms.ModelForm):
-    rooms = forms.ModelMultipleChoiceField(
+    rooms: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("対象の部屋・区画"),
         queryset=Room.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -47,22 +47,34 @@ class RoundForm(forms.ModelForm):
     applies_from = forms.DateTimeField(
         label=_("申込開始"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"invalid": _("日時は 2026-05-01T09:00 の形で入力してください。"), "required": _("申込開始を入力してください。")},
+        error_messages={
+            "invalid": _("日時は 2026-05-01T09:00 の形で入力してください。"),
+            "required": _("申込開始を入力してください。"),
+        },
     )
     applies_until = forms.DateTimeField(
         label=_("申込締切"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"invalid": _("日時は 2026-05-10T17:00 の形で入力してください。"), "required": _("申込締切を入力してください。")},
+        error_messages={
+            "invalid": _("日時は 2026-05-10T17:00 の形で入力してください。"),
+            "required": _("申込締切を入力してください。"),
+        },
     )
     use_from = forms.DateField(
         label=_("利用期間の初日"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("日付は 2026-07-01 の形で入力してください。"), "required": _("利用期間の初日を入力してください。")},
+        error_messages={
+            "invalid": _("日付は 2026-07-01 の形で入力してください。"),
+            "required": _("利用期間の初日を入力してください。"),
+        },
     )
     use_until = forms.DateField(
         label=_("利用期間の末日"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("日付は 2026-07-31 の形で入力してください。"), "required": _("利用期間の末日を入力してください。")},
+        error_messages={
+            "invalid": _("日付は 2026-07-31 の形で入力してください。"),
+            "required": _("利用期間の末日を入力してください。"),
+        },
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.models import Municipality
@@ -19,7 +20,7 @@ def _bounds(fiscal_year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(fiscal_year, 4, 1), datetime.date(fiscal_year + 1, 3, 31)
 
 
-def _entries(municipality: Municipality, fiscal_year: int):  # type: ignore[no-untyped-def]
+def _entries(municipality: Municipality, fiscal_year: int) -> QuerySet[LotteryEntry]:
     first, last = _bounds(fiscal_year)
     return LotteryEntry.objects.filter(
         municipality=municipality, round__use_from__gte=first, round__use_from__lte=last

@@ -59,7 +59,9 @@ def entries_of_user(municipality: Municipality, user: Any, lottery: LotteryRound
     if lottery is not None:
         entries = entries.filter(round=lottery)
     return list(
-        entries.select_related("round__facility", "registration", "win__booking", "win__offer__slot", "win__offer__room")
+        entries.select_related(
+            "round__facility", "registration", "win__booking", "win__offer__slot", "win__offer__room"
+        )
         .prefetch_related(
             Prefetch(
                 "preferences",

@@ -40,7 +40,6 @@ from madoguchi.facilities.models import (
 )
 
 from . import draw
-from .tasks import notify_losers_task
 from .models import (
     EntryStatus,
     LotteryEntry,
@@ -50,6 +49,7 @@ from .models import (
     LotteryWin,
     RoundStatus,
 )
+from .tasks import notify_losers_task
 
 SEED_BOX = SecretBox("madoguchi-lottery-seed")
 MAX_OFFERS = 5000
@@ -99,9 +99,7 @@ def round_save(
     if lottery.use_from and lottery.use_until and lottery.use_from > lottery.use_until:
         raise ServiceError("use_order", _("利用期間の末日は初日以降にしてください。"), field="use_until")
     if lottery.applies_until and lottery.use_from and lottery.applies_until.date() >= lottery.use_from:
-        raise ServiceError(
-            "use_before_close", _("利用期間は申込締切より後の日にしてください。"), field="use_from"
-        )
+        raise ServiceError("use_before_close", _("利用期間は申込締切より後の日にしてください。"), field="use_from")
     if lottery.use_from and lottery.use_until and (lottery.use_until - lottery.use_from).days > 92:
         raise ServiceError("use_too_long", _("利用期間は3か月以内にしてください。"), field="use_until")
     if lottery.max_wins and lottery.max_entries and lottery.max_wins > lottery.max_entries:
@@ -138,13 +136,17 @@ def round_open(*, lottery: LotteryRound, actor: Any, request: HttpRequest | None
                 for slot in room.slots.all():
                     if slot.is_active and (room.pk, day, slot.pk) not in taken:
                         offers.append(
-                            LotteryOffer(municipality=lottery.municipality, round=lottery, room=room, slot=slot, date=day)
+                            LotteryOffer(
+                                municipality=lottery.municipality, round=lottery, room=room, slot=slot, date=day
+                            )
                         )
         day += datetime.timedelta(days=1)
     if not offers:
         raise ServiceError("no_offers", _("利用期間に抽選にかけられる空き枠がありません。"), field="use_from")
     if len(offers) > MAX_OFFERS:
-        raise ServiceError("too_many_offers", _("抽選にかける枠が多すぎます。利用期間を短くしてください。"), field="use_until")
+        raise ServiceError(
+            "too_many_offers", _("抽選にかける枠が多すぎます。利用期間を短くしてください。"), field="use_until"
+        )
     LotteryOffer.objects.bulk_create(offers)
     # Hold every offered unit (one facilities block per room and day) so first-come booking cannot take it.
     by_room_day: dict[tuple[int, datetime.date], list[LotteryOffer]] = defaultdict(list)
@@ -168,7 +170,9 @@ def round_open(*, lottery: LotteryRound, actor: Any, request: HttpRequest | None
     lottery.status = RoundStatus.OPEN
     full_clean_or_refuse(lottery)
     lottery.save()
-    _audit("round_opened", actor=actor, lottery=lottery, request=request, offers=len(offers), commitment=lottery.commitment)
+    _audit(
+        "round_opened", actor=actor, lottery=lottery, request=request, offers=len(offers), commitment=lottery.commitment
+    )
     return lottery
 
 
@@ -247,7 +251,12 @@ def round_draw(
             now=now,
         )
         LotteryWin.objects.create(
-            municipality=lottery.municipality, round=lottery, entry=entry, offer=offer, rank=row["rank"], booking=booking
+            municipality=lottery.municipality,
+            round=lottery,
+            entry=entry,
+            offer=offer,
+            rank=row["rank"],
+            booking=booking,
         )
     municipality_pk, round_pk = lottery.municipality_id, lottery.pk
     transaction.on_commit(lambda: notify_losers_task.enqueue(municipality_pk, round_pk))

@@ -4,6 +4,7 @@ publish. Seeing the entry list is a view of personal data and is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -112,7 +113,7 @@ def round_detail(request: HttpRequest, round_id: str) -> HttpResponse:
     )
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., LotteryRound]] = {
     "open": services.round_open,
     "close": services.round_close,
     "draw": services.round_draw,

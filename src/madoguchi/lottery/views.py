@@ -73,7 +73,9 @@ def enter(request: HttpRequest, round_id: str) -> HttpResponse:
     if not services.window_is_open(lottery):
         return render(request, "lottery/closed.html", {"lottery": lottery}, status=409)
     if not Registration.objects.filter(
-        municipality=municipality, user=request.user, status=RegistrationStatus.APPROVED
+        municipality=municipality,
+        user=request.user,  # type: ignore[misc]
+        status=RegistrationStatus.APPROVED,
     ).exists():
         return render(request, "lottery/needs_registration.html", {"lottery": lottery})
     offers = selectors.offers_of(lottery)

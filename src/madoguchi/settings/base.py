@@ -200,6 +200,7 @@ MFA_ISSUER = os.environ.get("MFA_ISSUER", "Madoguchi")
 PROCEDURE_DRAFT_RETENTION_DAYS = max(14, int(os.environ.get("PROCEDURE_DRAFT_RETENTION_DAYS", "30")))
 PROCEDURE_DRAFT_EXPIRY_NOTICE_DAYS = 7
 
+
 def _rate(name: str, default: str) -> tuple[int, int]:
     count, _sep, seconds = os.environ.get(name, default).partition("/")
     try:
