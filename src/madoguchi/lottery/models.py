@@ -122,7 +122,9 @@ class LotteryOffer(MunicipalityOwned):
     @property
     def code(self) -> str:
         """The offer's id in the published result: stable and readable (date, room, start time)."""
-        return f"{self.date.isoformat()}/{self.room.public_id.hex[:8]}/{self.slot.starts_at:%H%M}"
+        return (
+            f"{self.date.isoformat()}/{self.room.public_id.hex[:8]}/{self.slot.starts_at:%H%M}"  # = services.offer_code
+        )
 
 
 class EntryStatus(models.TextChoices):

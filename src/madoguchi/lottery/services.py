@@ -191,22 +191,34 @@ def round_close(
     return lottery
 
 
+def offer_code(date: datetime.date, room_public_id: Any, starts_at: datetime.time) -> str:
+    """The offer's id in the published result (LotteryOffer.code without loading the objects)."""
+    return f"{date.isoformat()}/{room_public_id.hex[:8]}/{starts_at:%H%M}"
+
+
 def canonical_entries(lottery: LotteryRound) -> list[dict[str, Any]]:
-    """The draw's input: active entries of registrations still approved, sorted by entry id."""
-    entries = (
-        LotteryEntry.objects.filter(
-            round=lottery, status=EntryStatus.ACTIVE, registration__status=RegistrationStatus.APPROVED
+    """The draw's input: active entries of registrations still approved, sorted by entry id, each with its
+    preferences in rank order. Three flat queries of values, no model instances (10,000 entries in well under
+    a second)."""
+    codes = {
+        pk: offer_code(date, room_public_id, starts_at)
+        for pk, date, room_public_id, starts_at in LotteryOffer.objects.filter(round=lottery).values_list(
+            "pk", "date", "room__public_id", "slot__starts_at"
         )
-        .prefetch_related("preferences__offer__room", "preferences__offer__slot")
-        .order_by("code")
+    }
+    eligible = LotteryEntry.objects.filter(
+        round=lottery, status=EntryStatus.ACTIVE, registration__status=RegistrationStatus.APPROVED
     )
+    preferences: dict[int, list[str]] = defaultdict(list)
+    for entry_id, offer_id in (
+        LotteryPreference.objects.filter(entry__in=eligible)
+        .order_by("entry_id", "rank")
+        .values_list("entry_id", "offer_id")
+    ):
+        preferences[entry_id].append(codes[offer_id])
     return [
-        {
-            "id": entry.code,
-            "holder": entry.holder_code,
-            "preferences": [pref.offer.code for pref in sorted(entry.preferences.all(), key=lambda p: p.rank)],
-        }
-        for entry in entries
+        {"id": code, "holder": holder, "preferences": preferences.get(pk, [])}
+        for pk, code, holder in eligible.order_by("code").values_list("pk", "code", "holder_code")
     ]
 
 
