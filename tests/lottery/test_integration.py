@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from madoguchi.core.errors import ServiceError
 from madoguchi.core.registry import registry
 from madoguchi.core.tenancy import municipality_scope
 from madoguchi.lottery import kpis
@@ -60,3 +61,51 @@ def test_the_demo_opens_a_round_in_uozu_with_entries():
     with municipality_scope(other):
         seed_lottery(other)
         assert not LotteryRound.objects.filter(municipality=other).exists()
+
+
+def test_done_when_a_group_registers_is_approved_enters_wins_and_pays(lottery, django_capture_on_commit_callbacks):
+    """Issue 4 "Done when", lottery steps: 団体登録 → approval → entry → draw → seed verifies → 仮予約 → paid."""
+    from madoguchi.facilities import services as facility_services
+    from madoguchi.facilities.models import BookingSource, BookingStatus, RegistrationKind
+    from madoguchi.lottery import selectors, services
+    from madoguchi.lottery.management.commands.lottery_verify import verify
+    from madoguchi.lottery.models import LotteryWin
+
+    from ..factories import make_staff, make_user
+
+    city = lottery.municipality
+    leader = make_user(email="leader@example.jp")
+    staff = make_staff(city)
+    with municipality_scope(city):
+        group = facility_services.registration_create(
+            municipality=city,
+            user=leader,
+            kind=RegistrationKind.GROUP,
+            data={
+                "name": "魚津バドミントンクラブ",
+                "name_kana": "ウオヅバドミントンクラブ",
+                "representative": "魚津 太郎",
+                "members_count": 12,
+                "resident_members_count": 10,
+                "phone": "0765230000",
+                "address": "富山県魚津市釈迦堂1-10-1",
+            },
+            request=None,
+        )
+        with pytest.raises(ServiceError, match="承認"):  # not approved yet
+            services.entry_create(
+                lottery=lottery, registration=group, offer_ids=[offers_of(lottery)[0].pk], actor=leader, request=None
+            )
+        group = facility_services.registration_decide(registration=group, action="approve", actor=staff, request=None)
+    entry = enter(lottery, group, offers_of(lottery)[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        lottery = close_and_draw(lottery, actor=staff)
+    with municipality_scope(city):
+        services.round_publish(lottery=lottery, actor=staff, request=None)
+        lottery.refresh_from_db()
+        assert verify(selectors.published_result(lottery)) == []
+        win = LotteryWin.objects.select_related("booking").get(entry=entry)
+        booking = win.booking
+        assert booking.source == BookingSource.LOTTERY and booking.status == BookingStatus.PROVISIONAL
+        paid = facility_services.booking_mark_paid(booking, reference="test-gateway-1", amount=booking.fee_total)
+        assert paid.status == BookingStatus.CONFIRMED

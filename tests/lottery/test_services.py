@@ -316,3 +316,25 @@ def test_the_draw_is_reproducible_from_the_stored_input(lottery):
         )
         again = draw.run_draw(services.seed_of(lottery), services.canonical_entries(lottery), max_wins=lottery.max_wins)
     assert again == stored and len(stored) >= 3  # offers 0–2 are someone's 第1希望, so each is won
+
+
+def test_an_hourly_room_with_more_units_a_day_than_one_block_is_held_in_several(facility):
+    from madoguchi.facilities.models import Room, TimeSlot
+
+    with municipality_scope(facility.municipality):
+        room = Room.objects.create(
+            municipality=facility.municipality, facility=facility, name="多目的室", capacity=20, unit_kind="hourly"
+        )
+        for hour in range(7, 21):  # 14 one-hour units
+            TimeSlot.objects.create(
+                municipality=facility.municipality,
+                room=room,
+                label=f"{hour}時",
+                starts_at=datetime.time(hour),
+                ends_at=datetime.time(hour + 1),
+                fee=500,
+            )
+    lottery = make_round(facility, [room], days=0)
+    offers = offers_of(lottery)
+    assert len(offers) == 14 and all(offer.hold_id for offer in offers)
+    assert len({offer.hold_id for offer in offers}) == 2

@@ -153,17 +153,20 @@ def round_open(*, lottery: LotteryRound, actor: Any, request: HttpRequest | None
     for offer in LotteryOffer.objects.filter(round=lottery).select_related("room", "slot"):
         by_room_day[(offer.room_id, offer.date)].append(offer)
     note = str(_("抽選予約の対象（%(title)s）") % {"title": lottery.title})
-    for group in by_room_day.values():
-        hold = facility_services.booking_block(
-            municipality=lottery.municipality,
-            room=group[0].room,
-            date=group[0].date,
-            slots=[offer.slot for offer in group],
-            actor=actor,
-            note=note,
-            request=request,
-        )
-        LotteryOffer.objects.filter(pk__in=[offer.pk for offer in group]).update(hold=hold)
+    limit = facility_services.MAX_UNITS_PER_BOOKING
+    for day_offers in by_room_day.values():
+        for start in range(0, len(day_offers), limit):  # an hourly room has more units a day than one block holds
+            group = day_offers[start : start + limit]
+            hold = facility_services.booking_block(
+                municipality=lottery.municipality,
+                room=group[0].room,
+                date=group[0].date,
+                slots=[offer.slot for offer in group],
+                actor=actor,
+                note=note,
+                request=request,
+            )
+            LotteryOffer.objects.filter(pk__in=[offer.pk for offer in group]).update(hold=hold)
     seed = secrets.token_bytes(32)
     lottery.seed_encrypted = SEED_BOX.encrypt(seed.hex())
     lottery.commitment = draw.commitment(seed)
