@@ -235,6 +235,8 @@ def test_api_enter_is_idempotent_and_lists_my_entries(lottery, registration):
         ({"preferences": [1]}, 422),
         ({"registration": "x", "preferences": list(range(50))}, 422),
         ({"registration": "x", "preferences": ["1; DROP TABLE"]}, 422),
+        ({"registration": "x", "preferences": [10**30]}, 422),
+        ({"registration": "x" * 5000, "preferences": [1]}, 422),
     ],
 )
 def test_api_hostile_entries_get_the_error_shape(lottery, registration, payload, status):

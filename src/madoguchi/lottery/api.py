@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -56,7 +56,7 @@ class RoundDetailOut(RoundOut):
 
 class EntryIn(Schema):
     registration: str = Field(max_length=36, description="Id of one of your approved registrations")
-    preferences: list[int] = Field(min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first")
+    preferences: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first")
 
 
 class EntryOut(Schema):
