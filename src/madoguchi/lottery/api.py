@@ -56,7 +56,9 @@ class RoundDetailOut(RoundOut):
 
 class EntryIn(Schema):
     registration: str = Field(max_length=36, description="Id of one of your approved registrations")
-    preferences: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first")
+    preferences: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        min_length=1, max_length=MAX_PREFERENCES, description="Offer ids, 第1希望 first"
+    )
 
 
 class EntryOut(Schema):
