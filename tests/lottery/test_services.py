@@ -1,6 +1,8 @@
 """Rounds, entries, limits, the draw through the facilities services, publishing and verifying."""
 
 import datetime
+import hashlib
+import json
 
 import pytest
 from django.core import mail
@@ -227,6 +229,10 @@ def test_publish_reveals_the_seed_and_the_result_verifies(lottery):
     assert {w["rank"] for w in data["winners"]} == {1}
     assert verify(data) == []
     assert all("name" not in entry for entry in data["entries"])
+    with municipality_scope(lottery.municipality):
+        drawn = AuditEvent.objects.get(action="lottery.round_drawn", object_id=str(lottery.public_id))
+    canonical = json.dumps(data["entries"], sort_keys=True, separators=(",", ":")).encode()
+    assert drawn.details["input_sha256"] == hashlib.sha256(canonical).hexdigest()
     call_command("lottery_verify", str(lottery.public_id))
     data["winners"][0]["offer"] = data["winners"][1]["offer"]
     assert verify(data)

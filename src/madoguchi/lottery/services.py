@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import json
 import secrets
 from collections import defaultdict
 from typing import Any
@@ -278,7 +279,17 @@ def round_draw(
     lottery.status = RoundStatus.DRAWN
     lottery.drawn_at = now
     lottery.save(update_fields=["status", "drawn_at"])
-    _audit("round_drawn", actor=actor, lottery=lottery, request=request, entries=len(entries), wins=len(results))
+    # The digest of the exact draw input lets an auditor match the published entry list to this event.
+    digest = hashlib.sha256(json.dumps(entries, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    _audit(
+        "round_drawn",
+        actor=actor,
+        lottery=lottery,
+        request=request,
+        entries=len(entries),
+        wins=len(results),
+        input_sha256=digest,
+    )
     return lottery
 
 
