@@ -72,6 +72,7 @@ bench: $(TEST_STAMP) messages
 	$(BIN)/python bench/faq_localgovfaq.py
 	$(BIN)/python bench/facilities.py
 	$(BIN)/python bench/opendata.py
+	$(BIN)/python bench/lottery.py
 
 ## lint: ruff and mypy
 lint: $(DEV_STAMP)

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "madoguchi.faq",
     "madoguchi.facilities",
     "madoguchi.opendata",
+    "madoguchi.lottery",
     "madoguchi.demo",
 ]
 
