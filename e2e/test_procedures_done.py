@@ -339,8 +339,9 @@ def test_resident_pays_online_and_staff_completes_with_a_correction(open_page, h
     # The CSV of the procedure from the inbox: UTF-8 with BOM (Excel), a header, the application's row.
     visit(desk, inbox)
     desk.get_by_label("手続").select_option(label="住民票の写し等交付申請")
+    desk.get_by_label("CSV（Excel向け、UTF-8）").check()
     with desk.expect_download() as download_info:
-        desk.get_by_role("button", name="CSVで書き出す（手続を選んでください）").click()
+        desk.get_by_role("button", name="書き出す（手続と申請日の範囲を選んでください）").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv"), download.suggested_filename
     path = download.path()
