@@ -25,6 +25,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from madoguchi.core.models import Municipality
+from madoguchi.core.tenancy import forget_host_memo
 from madoguchi.notices.models import Importance, Notice
 from tests.factories import make_department, make_municipality
 
@@ -167,10 +168,13 @@ def open_page(browser: Browser, live_server, request: pytest.FixtureRequest) -> 
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    """Sign-in throttling counters live in the cache: every test starts with none."""
+    """Sign-in throttling counters live in the cache: every test starts with none. The per-process host memo is emptied
+    too: the host names a test mapped are rolled back with its database, without their delete() forgetting them."""
     cache.clear()
+    forget_host_memo()
     yield
     cache.clear()
+    forget_host_memo()
 
 
 @dataclass

@@ -4,16 +4,20 @@ import pytest
 from django.core.cache import cache
 
 from madoguchi.core.models import Municipality
+from madoguchi.core.tenancy import forget_host_memo
 
 from .factories import make_municipality
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttling counters live in the cache: every test starts with none."""
+    """Throttling counters live in the cache: every test starts with none. The per-process host memo is emptied
+    too: the host names a test mapped are rolled back with its database, without their delete() forgetting them."""
     cache.clear()
+    forget_host_memo()
     yield
     cache.clear()
+    forget_host_memo()
 
 
 @pytest.fixture

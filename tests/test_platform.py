@@ -259,3 +259,30 @@ def test_renaming_a_custom_host_stops_serving_the_old_name_at_once(client, city_
     mapping.save()
     assert client.get("/", HTTP_HOST="old.city-a.example.jp").status_code == 200  # the platform root again
     assert client.get("/", HTTP_HOST="new.city-a.example.jp")["Location"] == "/city-a/"
+
+
+@pytest.mark.django_db
+def test_custom_hosts_are_remembered_per_process_briefly_and_the_memo_stays_bounded(city_a, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from madoguchi.core import tenancy
+    from madoguchi.core.models import MunicipalityHost
+
+    MunicipalityHost.objects.create(municipality=city_a, host="memo.city-a.example.jp")
+    clock = [1000.0]
+    monkeypatch.setattr(tenancy.time, "monotonic", lambda: clock[0])
+    assert tenancy.municipality_for_host("memo.city-a.example.jp") == city_a
+    with CaptureQueriesContext(connection) as queries:
+        assert tenancy.municipality_for_host("MEMO.city-a.example.jp:443") == city_a
+    # Only the municipality row itself: neither the shared cache nor the host table is asked again.
+    assert [q["sql"] for q in queries.captured_queries if "municipalityhost" in q["sql"].lower()] == []
+    # Another process changed the mapping (the shared cache forgot it; this process was not told).
+    MunicipalityHost.objects.filter(host="memo.city-a.example.jp").delete()
+    tenancy.cache.clear()
+    assert tenancy.municipality_for_host("memo.city-a.example.jp") == city_a
+    clock[0] += tenancy.HOST_MEMO_SECONDS + 1
+    assert tenancy.municipality_for_host("memo.city-a.example.jp") is None
+    for n in range(tenancy._HOST_MEMO_SIZE * 2):
+        tenancy.municipality_for_host(f"h{n}.example.jp")
+    assert len(tenancy._host_memo) <= tenancy._HOST_MEMO_SIZE

@@ -72,7 +72,7 @@ def test_tasks_run_on_the_rq_backend(redis_env):
         "from madoguchi.core.maintenance import daily_maintenance; "
         f"r = daily_maintenance.get_result('{task_id}'); print(r.status, sorted(r.return_value))",
     ).splitlines()[-1]
-    assert outcome == "SUCCESSFUL ['idempotency_records', 'platform_audit_events']"
+    assert outcome == "SUCCESSFUL ['idempotency_records', 'platform_audit_events', 'rate_counters']"
 
 
 def test_login_throttling_is_shared_through_the_redis_cache(redis_env):

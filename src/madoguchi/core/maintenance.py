@@ -1,4 +1,5 @@
-"""Daily housekeeping: retention of the audit log, expiry of idempotency keys and finished task results."""
+"""Daily housekeeping: retention of the audit log, expiry of idempotency keys, rate-limit counters of ended
+windows and finished task results."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .models import IdempotencyRecord, Municipality
+from .ratelimit import rate_counters_prune
 
 
 def idempotency_records_prune(*, now: datetime.datetime | None = None) -> int:
@@ -36,4 +38,5 @@ def daily_maintenance() -> dict[str, int]:
     return {
         "platform_audit_events": audit_prune_platform_events(),
         "idempotency_records": idempotency_records_prune(),
+        "rate_counters": rate_counters_prune(),
     }

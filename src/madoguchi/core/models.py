@@ -142,7 +142,11 @@ class MunicipalityHost(models.Model):
         """Drop cached host→municipality answers (tenancy.municipality_for_host) for these names."""
         from django.core.cache import cache
 
-        cache.delete_many([f"madoguchi:host:{host.lower()}" for host in hosts if host])
+        from .tenancy import forget_host_memo
+
+        names = [host for host in hosts if host]
+        cache.delete_many([f"madoguchi:host:{host.lower()}" for host in names])
+        forget_host_memo(*names)
 
 
 class MunicipalityOwned(models.Model):
@@ -225,6 +229,24 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class RateCounter(models.Model):
+    """Uses of one rate-limit key in its current fixed window, when no Redis is configured.
+
+    One upsert per use (see core.ratelimit.hit): the database cache would cost five queries and a table-wide
+    COUNT(*) per use, and local memory would count per process. Rows of ended windows are pruned daily.
+    """
+
+    bucket_key = models.CharField(max_length=200, primary_key=True)
+    window_start = models.BigIntegerField()  # Unix seconds, a multiple of the window length
+    uses = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["window_start"], name="ratecounter_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket_key}@{self.window_start}={self.uses}"
 
 
 class ApiToken(MunicipalityOwned):

@@ -1,18 +1,20 @@
 """Rate limits on public write endpoints (sign-up, password reset, verification e-mails, identity sign-in).
 
-A fixed window per client address and endpoint in the shared cache (Redis when configured), so every web
-process counts together. Over the limit the request gets a 429 page saying when to try again; nothing is
-written and no e-mail is sent.
+A fixed window per client address and endpoint, counted where every web process sees the same number: in
+Redis when it is configured, else in the database (core.RateCounter, one upsert per use). Over the limit the
+request gets a 429 page saying when to try again; nothing is written and no e-mail is sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -43,6 +45,8 @@ def api_rate_limit(request: HttpRequest, bucket: str) -> None:
 def hit(bucket: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one use; True while the caller is within the limit."""
     cache_key = f"madoguchi:rate:{bucket}:{key}"
+    if not _counts_in_cache():
+        return _count_in_database(cache_key, window_seconds) <= limit
     if cache.add(cache_key, 1, timeout=window_seconds):
         return True
     try:
@@ -51,6 +55,44 @@ def hit(bucket: str, key: str, *, limit: int, window_seconds: int) -> bool:
         cache.set(cache_key, 1, timeout=window_seconds)
         return True
     return count <= limit
+
+
+def _counts_in_cache() -> bool:
+    """Redis counts atomically in memory; any other cache backend is either per process (local memory) or a
+    table written with several queries per use (the database cache), so counts go to core.RateCounter."""
+    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+_UPSERT = """
+INSERT INTO {table} (bucket_key, window_start, uses) VALUES (%s, %s, 1)
+ON CONFLICT (bucket_key) DO UPDATE SET
+    uses = CASE WHEN {table}.window_start = excluded.window_start THEN {table}.uses + 1 ELSE 1 END,
+    window_start = excluded.window_start
+RETURNING uses
+"""
+
+
+def _count_in_database(cache_key: str, window_seconds: int) -> int:
+    """One statement, atomic on both engines (SQLite ≥ 3.35 and PostgreSQL upsert with RETURNING): the uses of
+    this key in the current window, this one included. A key whose window ended starts again at 1."""
+    from .models import RateCounter
+
+    now = int(time.time())
+    window_start = now - now % max(1, window_seconds)
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT.format(table=table), [cache_key[:200], window_start])
+        (uses,) = cursor.fetchone()
+    return int(uses)
+
+
+def rate_counters_prune(*, now: float | None = None, keep_seconds: int = 86_400) -> int:
+    """Delete counters of windows that started more than `keep_seconds` ago (longer than any window)."""
+    from .models import RateCounter
+
+    cutoff = int(now if now is not None else time.time()) - keep_seconds
+    deleted, _details = RateCounter.objects.filter(window_start__lt=cutoff).delete()
+    return deleted
 
 
 def rate_limit(

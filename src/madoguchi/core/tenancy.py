@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -30,6 +31,12 @@ def municipality_for_slug(slug: str) -> Municipality | None:
 
 
 HOST_CACHE_SECONDS = 60
+# Each process also remembers answers for a few seconds: the shared cache is a database query per request
+# when Redis is not configured. A changed mapping is forgotten at once in the process that saved it and
+# within HOST_MEMO_SECONDS everywhere else.
+HOST_MEMO_SECONDS = 10
+_HOST_MEMO_SIZE = 256  # Host headers are client input: the memo never grows past this
+_host_memo: dict[str, tuple[int, float]] = {}
 
 
 def municipality_for_host(host: str) -> Municipality | None:
@@ -38,15 +45,30 @@ def municipality_for_host(host: str) -> Municipality | None:
     host = (host or "").split(":", 1)[0].lower()
     if not host:
         return None
-    cache_key = f"madoguchi:host:{host}"
-    municipality_id = cache.get(cache_key)
-    if municipality_id is None:
-        mapping = MunicipalityHost.objects.filter(host__iexact=host, municipality__is_active=True).first()
-        municipality_id = mapping.municipality_id if mapping else 0
-        cache.set(cache_key, municipality_id, HOST_CACHE_SECONDS)
+    remembered = _host_memo.get(host)
+    if remembered is not None and remembered[1] > time.monotonic():
+        municipality_id = remembered[0]
+    else:
+        cache_key = f"madoguchi:host:{host}"
+        municipality_id = cache.get(cache_key)
+        if municipality_id is None:
+            mapping = MunicipalityHost.objects.filter(host__iexact=host, municipality__is_active=True).first()
+            municipality_id = mapping.municipality_id if mapping else 0
+            cache.set(cache_key, municipality_id, HOST_CACHE_SECONDS)
+        if len(_host_memo) >= _HOST_MEMO_SIZE:
+            _host_memo.clear()
+        _host_memo[host] = (municipality_id, time.monotonic() + HOST_MEMO_SECONDS)
     if not municipality_id:
         return None
     return Municipality.objects.filter(pk=municipality_id, is_active=True).first()
+
+
+def forget_host_memo(*hosts: str) -> None:
+    """Forget this process's answers for these host names, or for every name when none is given."""
+    if not hosts:
+        _host_memo.clear()
+    for host in hosts:
+        _host_memo.pop(host.lower(), None)
 
 
 @contextmanager
