@@ -7,9 +7,9 @@ request gets a 429 page saying when to try again; nothing is written and no e-ma
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
-import time
 from typing import Any
 
 from django.conf import settings

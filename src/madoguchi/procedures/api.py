@@ -24,9 +24,10 @@ from madoguchi.core.ratelimit import api_rate_limit
 from madoguchi.core.selectors import module_is_enabled
 
 from . import files, journey, selectors
-from .engine.definition import FieldDef, FormDefinition
+from .engine.definition import FieldDef, FormDefinition, validate_definition
 from .manifest import KEY
 from .models import IdentityLevel, Procedure, Submission
+from .selectors import live_form
 from .uploads import PreparedUpload, UploadRefused, prepare_upload, refused_in_request
 
 router = Router(tags=["procedures"])
@@ -324,12 +325,15 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
         answers = _read_answers(request)
 
         def create() -> tuple[int, dict[str, Any]]:
-            # A fresh draft, never the resident's web draft in progress; rolled back whole if invalid.
-            draft = journey.draft_start(procedure=procedure, applicant=user, request=request, resume=False)
-            with_files, uploads = _read_files(journey.definition_of(draft), answers, request)
-            draft = files.draft_save_with_files(
-                draft=draft, answers=with_files, uploads=uploads, actor=user, request=request
+            # A fresh draft holding the answers sent, never the resident's web draft in progress; submitted in
+            # the same transaction, so an invalid application leaves nothing behind (not even its files).
+            version = live_form(procedure)
+            definition = validate_definition(version.definition) if version is not None else None
+            with_files, uploads = _read_files(definition, answers, request) if definition else (answers, [])
+            draft = journey.draft_start(
+                procedure=procedure, applicant=user, request=request, resume=False, answers=with_files, version=version
             )
+            files.attachments_sync(submission=draft, uploads=uploads, actor=user, request=request)
             return 201, _submission_out(journey.draft_submit(draft=draft, request=request))
 
         try:

@@ -32,7 +32,7 @@ from .engine.fees import FeeQuote, compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
 from .files import attachments_prune
-from .models import Procedure, Submission, SubmissionStatus
+from .models import FormVersion, Procedure, Submission, SubmissionStatus
 from .search_text import submission_search_text
 from .selectors import live_form
 from .submissions import receipt_number_issue, record_change
@@ -60,7 +60,7 @@ def definition_of(submission: Submission) -> FormDefinition:
 def fee_table(procedure: Procedure) -> dict[str, int]:
     from .models import Fee
 
-    return dict(Fee.objects.filter(municipality=procedure.municipality).values_list("code", "amount"))
+    return dict(Fee.objects.filter(municipality_id=procedure.municipality_id).values_list("code", "amount"))
 
 
 def _profile_of(user: Any) -> dict[str, Any]:
@@ -77,11 +77,19 @@ def _profile_of(user: Any) -> dict[str, Any]:
 
 @transaction.atomic
 def draft_start(
-    *, procedure: Procedure, applicant: Any, request: HttpRequest | None, resume: bool = True
+    *,
+    procedure: Procedure,
+    applicant: Any,
+    request: HttpRequest | None,
+    resume: bool = True,
+    answers: dict[str, Any] | None = None,
+    version: FormVersion | None = None,
 ) -> Submission:
     """A draft of this procedure's live form, prefilled from the profile (書かない). A signed-in resident who
-    already has a draft of it gets that draft back, so starting twice never loses what was typed."""
-    version = live_form(procedure)
+    already has a draft of it gets that draft back, so starting twice never loses what was typed.
+
+    The API passes the answers it was sent (nothing is prefilled then) and the live version it already read."""
+    version = version or live_form(procedure)
     if version is None or not procedure.is_published or procedure.channel == "counter":
         raise ServiceError("not_online", _("この手続はオンラインでは申請できません。"), status=404)
     user = applicant if getattr(applicant, "is_authenticated", False) else None
@@ -91,14 +99,15 @@ def draft_start(
         ).first()
         if existing is not None:
             return existing
-    definition = validate_definition(version.definition)
+    if answers is None:
+        answers = prefill(validate_definition(version.definition), _profile_of(user), {})
     draft = Submission.objects.create(
         municipality=procedure.municipality,
         procedure=procedure,
         form_version=version,
         department=procedure.department,
         applicant=user,
-        answers=prefill(definition, _profile_of(user), {}),
+        answers=answers,
     )
     audit_record(
         action="submission.draft_started",
@@ -219,9 +228,15 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     from madoguchi.payments.models import PaymentMethod
     from madoguchi.payments.selectors import payment_live_for_object, payment_methods_for
 
+    table = fee_table(draft.procedure)
+    checked: tuple[FormDefinition, dict[str, Any], Any] | None = None  # (definition, answers seen, cleaned)
     if payment is None and draft.status == SubmissionStatus.DRAFT:
-        definition, answers = _cleaned(draft)
-        quote, lines = _fee_lines(definition, answers, fee_table(draft.procedure))
+        definition = validate_definition(draft.form_version.definition)
+        cleaned = clean_answers(definition, draft.answers)
+        if not cleaned.is_valid:
+            raise IncompleteAnswers(cleaned.errors)
+        checked = (definition, draft.answers, cleaned)
+        quote, lines = _fee_lines(definition, cleaned.answers, table)
         if quote.total > 0:
             live = payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
             if live is not None and (live.money_received or live.method == PaymentMethod.COUNTER):
@@ -251,11 +266,15 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     )
     if locked.status != SubmissionStatus.DRAFT:
         return locked  # a repeated submit (double click, retry) gets the application already made
-    definition = validate_definition(locked.form_version.definition)
-    cleaned = clean_answers(definition, locked.answers)
-    if not cleaned.is_valid:
-        raise IncompleteAnswers(cleaned.errors)
-    quote = compute_fee(definition, cleaned.answers, fee_table(locked.procedure))
+    _reuse_loaded_relations(locked, draft)
+    if checked is not None and locked.form_version_id == draft.form_version_id and locked.answers == checked[1]:
+        definition, _seen, cleaned = checked  # the locked row holds exactly what was just checked
+    else:  # changed meanwhile (another tab saved a page): check what will be submitted
+        definition = validate_definition(locked.form_version.definition)
+        cleaned = clean_answers(definition, locked.answers)
+        if not cleaned.is_valid:
+            raise IncompleteAnswers(cleaned.errors)
+    quote = compute_fee(definition, cleaned.answers, table)
     if (payment.amount if payment is not None else 0) != quote.total:
         raise ServiceError(
             "fee_changed", _("手数料が変わりました。内容と金額を確認して、もう一度お支払いください。"), field="method"
@@ -289,6 +308,16 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
             language=locked.applicant.preferred_language,
         )
     return locked
+
+
+def _reuse_loaded_relations(locked: Submission, draft: Submission) -> None:
+    """The freshly locked row points at the same municipality and applicant the caller already loaded: reuse
+    them rather than asking the database again for each."""
+    if locked.municipality_id == draft.municipality_id and "municipality" in draft._state.fields_cache:
+        locked.municipality = draft.municipality
+        locked.procedure.municipality = draft.municipality
+    if locked.applicant_id == draft.applicant_id and "applicant" in draft._state.fields_cache:
+        locked.applicant = draft.applicant
 
 
 # --- The payments purpose "procedures.submission" (registered in apps.py) ---------------------------------------

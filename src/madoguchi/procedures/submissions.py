@@ -39,8 +39,11 @@ def receipt_number_issue(*, municipality: Municipality, when: datetime.datetime 
     application never consumes a number."""
     local = timezone.localtime(when or timezone.now()).date()
     year = fiscal_year(local)
-    counter, _created = ReceiptCounter.objects.get_or_create(municipality=municipality, fiscal_year=year)
-    counter = ReceiptCounter.objects.select_for_update().get(pk=counter.pk)
+    # One locking read in the usual case; the first application of a 年度 creates the row (a racing creator
+    # loses on the unique constraint, and get_or_create then reads the winner's row, locked).
+    counter, _created = ReceiptCounter.objects.select_for_update().get_or_create(
+        municipality=municipality, fiscal_year=year
+    )
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     start = datetime.date(year, 4, 1)
