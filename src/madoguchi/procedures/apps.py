@@ -10,7 +10,12 @@ class ProceduresConfig(AppConfig):
     def ready(self) -> None:
         from madoguchi.core.registry import registry
 
-        from . import files  # noqa: F401 - connects the deletion of stored objects to their rows
+        from . import (
+            catalogue_cache,
+            files,  # noqa: F401 - connects the deletion of stored objects to their rows
+        )
+
+        catalogue_cache.connect()
         from .manifest import MANIFEST
 
         registry.register(MANIFEST)

@@ -14,6 +14,7 @@ from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.models import Department, Municipality
 from madoguchi.core.search import fold
 
+from .catalogue_cache import catalogue_changed
 from .models import Fee, LifeEvent, Procedure, ProcedureLifeEvent, RequiredAttachment
 from .presets import preset_by_key
 
@@ -66,6 +67,7 @@ def _set_life_events(procedure: Procedure, events: list[str] | tuple[str, ...]) 
     ProcedureLifeEvent.objects.bulk_create(
         ProcedureLifeEvent(procedure=procedure, event=event) for event in valid if event not in existing
     )
+    catalogue_changed(procedure.municipality_id)  # bulk_create sends no post_save
 
 
 @transaction.atomic

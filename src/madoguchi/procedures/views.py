@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +22,7 @@ from madoguchi.core.tenancy import municipality_view
 from madoguchi.staff.decorators import staff_view
 
 from . import selectors, services
+from .catalogue_cache import CACHE_SECONDS, catalogue_version
 from .forms import CatalogueSearchForm, ProcedureForm
 from .manifest import module_required
 from .models import Category, LifeEvent
@@ -30,26 +37,45 @@ PAGE_SIZE = 20
 def catalogue(request: HttpRequest) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     form = CatalogueSearchForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    searching = any(filters.values())
-    results = selectors.procedure_search(
-        municipality,
-        query=filters.get("q", ""),
-        category=filters.get("category", ""),
-        life_event=filters.get("life_event", ""),
+    valid = form.is_valid() if form.is_bound else True
+    # The filter form and the results are the same for everyone asking the same thing in the same language;
+    # a refused search (shown with its error summary) is never cached.
+    cache_key = (
+        f"madoguchi:procedures:catalogue:{municipality.pk}:{catalogue_version(municipality.pk)}:"
+        f"{get_language()}:{hashlib.sha256(request.GET.urlencode().encode()).hexdigest()}"
+        if valid
+        else None
     )
-    page, querystring = paginate(request, results, PAGE_SIZE) if searching else (None, "")
+    results_html = cache.get(cache_key) if cache_key else None
+    if results_html is None:
+        filters = form.cleaned_data if form.is_bound and valid else {}
+        searching = any(filters.values())
+        results = selectors.procedure_search(
+            municipality,
+            query=filters.get("q", ""),
+            category=filters.get("category", ""),
+            life_event=filters.get("life_event", ""),
+        )
+        page, querystring = paginate(request, results, PAGE_SIZE) if searching else (None, "")
+        results_html = render_to_string(
+            "procedures/_catalogue_results.html",
+            {
+                "form": form,
+                "page_obj": page,
+                "querystring_without_page": querystring,
+                "categories": Category.choices,
+                "life_events": LifeEvent.choices,
+                "municipality": municipality,
+            },
+            request=request,
+        )
+        if cache_key:
+            cache.set(cache_key, results_html, CACHE_SECONDS)
     return render(
         request,
         "procedures/catalogue.html",
-        {
-            "form": form,
-            "page_obj": page,
-            "querystring_without_page": querystring,
-            "categories": Category.choices,
-            "life_events": LifeEvent.choices,
-        },
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        {"form": form, "results_html": mark_safe(results_html)},  # noqa: S308 - rendered above by our template
+        status=200 if valid else 400,
     )
 
 
