@@ -93,9 +93,7 @@ def test_a_refused_search_is_never_cached(client, juminhyo_a):
         assert refused.status_code == 400 and "&lt;script&gt;" in refused.content.decode()
 
 
-def test_the_version_is_replaced_again_when_the_writing_transaction_commits(
-    city_a, django_capture_on_commit_callbacks
-):
+def test_the_version_is_replaced_again_when_the_writing_transaction_commits(city_a, django_capture_on_commit_callbacks):
     before = catalogue_cache.catalogue_version(city_a.pk)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         catalogue_cache.catalogue_changed(city_a.pk)
