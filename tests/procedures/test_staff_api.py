@@ -300,12 +300,16 @@ def test_detail_has_answers_summary_and_history_and_is_audited(city_a, juminhyo_
     assert body["answers"]["copies"] == 2 and body["status"] == "accepted"
     labels = {row["label"]: row["value"] for section in body["summary"] for row in section["rows"]}
     assert any("山田" in value for value in labels.values())
-    assert [(e["kind"], e["to_status"], e["actor"]) for e in body["history"]] == [("status", "accepted", None)]
+    # The token is not a user account: the history names it, for the API and for staff on the web.
+    assert [(e["kind"], e["to_status"], e["actor"]) for e in body["history"]] == [("status", "accepted", "API: 基幹系")]
     assert set(body["allowed_statuses"]) == {"in_review", "rejected"}
     view = AuditEvent.objects.get(action="personal_data.view", object_id=one.receipt_number)
     assert view.actor_label == "api-token:基幹系" and "applicant_name" in view.details["fields"]
     change = AuditEvent.objects.get(action="submission.status_changed")
     assert change.actor_label == "api-token:基幹系" and change.details == {"from": "submitted", "to": "accepted"}
+    admin = staff_client(make_staff(city_a, Role.MUNICIPALITY_ADMIN))
+    page = admin.get(f"/city-a/staff/procedures/inbox/{one.public_id}/").content.decode()
+    assert "API: 基幹系" in page
 
 
 def test_unknown_or_malformed_application_ids_are_404(city_a, juminhyo_a):

@@ -400,6 +400,9 @@ class SubmissionEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who acted when it was not a user account (another system's API token: "API: 基幹系連携"); kept as
+    # text so the history still says it after the token is deleted.
+    actor_label = models.CharField(max_length=120, blank=True)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
     text = models.TextField(max_length=5000, blank=True)
@@ -414,6 +417,11 @@ class SubmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}:{self.kind}"
+
+    @property
+    def actor_name(self) -> str:
+        """Who acted, for staff: the account's name, else the label of the system that acted."""
+        return self.actor.display_name if self.actor is not None else self.actor_label
 
     @property
     def from_status_label(self) -> str:

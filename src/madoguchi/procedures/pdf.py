@@ -152,8 +152,8 @@ def _history_section(submission: Submission, language: str, *, for_staff: bool) 
             what = event.to_status_label
         else:
             what = str(event.get_kind_display())
-        if for_staff and event.actor is not None:
-            what = _("%(what)s（処理：%(who)s）") % {"what": what, "who": event.actor.display_name}
+        if for_staff and event.actor_name:
+            what = _("%(what)s（処理：%(who)s）") % {"what": what, "who": event.actor_name}
         text = f"{what}\n{event.text}" if event.text else what
         section.rows.append(_Row(_datetime_text(event.occurred_at, language), text))
     if not events:

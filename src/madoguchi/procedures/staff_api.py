@@ -247,7 +247,7 @@ def _detail_out(submission: Submission) -> dict[str, Any]:
             {
                 "kind": event.kind,
                 "occurred_at": event.occurred_at,
-                "actor": event.actor.email if event.actor else None,
+                "actor": event.actor.email if event.actor else (event.actor_label or None),
                 "from_status": event.from_status,
                 "to_status": event.to_status,
                 "text": event.text,

@@ -68,10 +68,13 @@ def _record(
     from_status: str = "",
     to_status: str = "",
 ) -> SubmissionEvent:
+    is_user = getattr(actor, "is_authenticated", False)
+    token = getattr(actor, "token", None) if getattr(actor, "is_api_token", False) else None
     return SubmissionEvent.objects.create(
         submission=submission,
         kind=kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if is_user else None,
+        actor_label=f"API: {token.name}"[:120] if token is not None else "",
         text=text,
         internal=internal,
         from_status=from_status,
