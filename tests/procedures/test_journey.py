@@ -246,6 +246,39 @@ def test_correction_request_answered_by_the_resident(online_juminhyo, city_a):
     assert submission.answers["copies"] == 3 and submission.answers["scope"] == "individual"
 
 
+def test_a_correction_page_asks_only_what_staff_asked_and_keeps_other_pages_answers(online_juminhyo, city_a):
+    from madoguchi.accounts.models import Role
+    from madoguchi.procedures import submissions
+
+    from ..factories import make_staff
+
+    owner = Client()
+    owner.force_login(make_user())
+    submission, _ = _submitted(owner)
+    staff = make_staff(city_a, Role.MUNICIPALITY_ADMIN)
+    with municipality_scope(city_a):
+        submissions.submission_change_status(submission=submission, actor=staff, to_status="accepted", request=None)
+        submissions.submission_request_correction(
+            submission=submission, actor=staff, fields=["copies", "delivery"], message="確認を", request=None
+        )
+    url = f"/city-a/procedures/mine/{submission.public_id}/correct/certificate/"
+    page = owner.get(url).content.decode()
+    assert 'name="copies"' in page and 'name="scope"' not in page and 'name="purpose"' not in page
+    # A hostile post of an answer not asked for changes nothing; an error keeps what was typed.
+    refused = owner.post(url, {"copies": "99", "scope": "household_all"})
+    assert refused.status_code == 400 and 'value="99"' in refused.content.decode()
+    assert owner.post(url, {"copies": "3", "scope": "household_all"}).status_code == 302
+    with scopes_disabled():
+        submission.refresh_from_db()
+    assert submission.answers["copies"] == 3 and submission.answers["scope"] == "individual"
+    assert submission.answers["delivery"] == "post"  # asked for on another page: not cleared by this one
+    delivery = owner.post(f"/city-a/procedures/mine/{submission.public_id}/correct/delivery/", {"delivery": "counter"})
+    assert delivery.status_code == 302
+    with scopes_disabled():
+        submission.refresh_from_db()
+    assert submission.answers["delivery"] == "counter" and submission.answers["copies"] == 3
+
+
 def test_resident_withdraws_an_application(online_juminhyo):
     owner = Client()
     owner.force_login(make_user())

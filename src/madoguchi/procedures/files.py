@@ -263,12 +263,13 @@ def correction_save_with_files(
     answers: dict[str, Any],
     uploads: list[PreparedUpload],
     request: HttpRequest | None,
+    fields: list[str] | None = None,
 ) -> Submission:
     """The applicant's corrected answers (only the fields asked for) with any replaced files."""
     from . import journey
 
     with discard_stored_on_error():
-        saved = journey.correction_save(submission=submission, applicant=applicant, answers=answers)
+        saved = journey.correction_save(submission=submission, applicant=applicant, answers=answers, fields=fields)
         saved.form_version = submission.form_version
         attachments_sync(submission=saved, uploads=uploads, actor=applicant, request=request)
         return saved

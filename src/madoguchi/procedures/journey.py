@@ -379,13 +379,19 @@ def submission_staff_url(payment: Any) -> str:
 
 
 @transaction.atomic
-def correction_save(*, submission: Submission, applicant: Any, answers: dict[str, Any]) -> Submission:
-    """Take the applicant's new values for exactly the answers staff asked to correct; the rest stay as sent."""
+def correction_save(
+    *, submission: Submission, applicant: Any, answers: dict[str, Any], fields: list[str] | None = None
+) -> Submission:
+    """Take the applicant's new values for exactly the answers staff asked to correct; the rest stay as sent.
+    `fields` (default: every answer asked for) are the ones this save answers, e.g. those of one page: an
+    asked-for answer it leaves out is cleared, one on another page is left alone."""
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     if locked.applicant_id != getattr(applicant, "pk", None) or locked.status != SubmissionStatus.CORRECTION_REQUESTED:
         raise ServiceError("not_correctable", _("この申請は今は修正できません。"))
     updated = dict(locked.answers)
     for field_id in locked.correction_fields:
+        if fields is not None and field_id not in fields:
+            continue
         if field_id in answers:
             updated[field_id] = answers[field_id]
         else:

@@ -102,7 +102,10 @@ def mine_correct(request: HttpRequest, submission_id: str, page_id: str) -> Http
         return redirect(_detail_url(request, submission_id))
     definition = validate_definition(submission.form_version.definition)
     page = next((p for p in definition.pages if p.id == page_id), None)
-    if page is None or not any(member.id in submission.correction_fields for member in page.fields):
+    if page is None:
+        raise Http404
+    asked = [member.id for member in page.fields if member.id in submission.correction_fields]
+    if not asked:
         raise Http404
     form = page_form(
         definition,
@@ -111,12 +114,18 @@ def mine_correct(request: HttpRequest, submission_id: str, page_id: str) -> Http
         files=request.FILES if request.method == "POST" else None,
         initial=submission.answers,
         language=get_language(),
+        only=asked,  # only the questions staff asked to correct are shown and taken
     )
     uploads, upload_errors = take_page_uploads(form, request) if request.method == "POST" else ([], {})
     if request.method == "POST" and form.is_valid() and not upload_errors:
         try:
             files.correction_save_with_files(
-                submission=submission, applicant=request.user, answers=form.answers(), uploads=uploads, request=request
+                submission=submission,
+                applicant=request.user,
+                answers=form.answers(),
+                fields=asked,
+                uploads=uploads,
+                request=request,
             )
         except ServiceError as error:
             apply_service_error(form, error)

@@ -21,7 +21,7 @@ import datetime
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
@@ -486,11 +486,14 @@ class PageForm(forms.Form):
         initial: Mapping[str, Any] | None = None,
         answers: Mapping[str, Any] | None = None,
         language: str | None = None,
+        only: Collection[str] | None = None,
     ):
         self.definition = definition
         self.page = page
         self.language = active_language(language)
-        page_ids = {member.id for member in page.fields}
+        # `only` (a correction): just these questions of the page are asked; the page's other answers stay as
+        # stored and decide conditions like answers of other pages do.
+        page_ids = {member.id for member in page.fields if only is None or member.id in only}
         source = answers if answers is not None else (initial or {})
         # Answers from other pages decide this page's conditions; this page's own answers never do.
         self.context_answers = {
@@ -506,7 +509,8 @@ class PageForm(forms.Form):
         self.members = [
             member
             for member in page.fields
-            if self._depends_on_page(member.condition, page_ids) or evaluate(member.condition, self.context_answers)
+            if member.id in page_ids
+            and (self._depends_on_page(member.condition, page_ids) or evaluate(member.condition, self.context_answers))
         ]
         # Bound data is copied into mutable stores: actions and the postcode lookup change what is shown again.
         self.mdata: MultiValueDict[str, Any] = _mutable(data) if data is not None else MultiValueDict()
@@ -1227,12 +1231,14 @@ def page_form(
     initial: Mapping[str, Any] | None = None,
     answers: Mapping[str, Any] | None = None,
     language: str | None = None,
+    only: Collection[str] | None = None,
 ) -> PageForm:
     """The Django form of one page.
 
     `initial` is the stored answers (drafts, prefill) shown in the fields; `answers` (default: `initial`) are
     the answers so far, which decide fields whose conditions look at earlier pages. `data`/`files` are the
-    POST. `language` ("ja" or "en"; default the active language) picks labels and messages.
+    POST. `language` ("ja" or "en"; default the active language) picks labels and messages. `only` limits the
+    page to these field ids (a correction request).
     Raises UnknownPageError for a page id the definition does not have.
     """
     return PageForm(
@@ -1243,4 +1249,5 @@ def page_form(
         initial=initial,
         answers=answers,
         language=language,
+        only=only,
     )
