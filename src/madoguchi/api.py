@@ -13,7 +13,6 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from madoguchi.core.errors import ServiceError, error_body
-from madoguchi.core.ratelimit import RateLimited
 
 api = NinjaAPI(
     title="Madoguchi API",
@@ -124,14 +123,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     code, message = status_error(413)
     return _respond(request, 413, code, message)
-
-
-@api.exception_handler(RateLimited)
-def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
-    code, message = status_error(429)
-    response = _respond(request, 429, code, message)
-    response["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 @api.exception_handler(RawPostDataException)

@@ -17,13 +17,21 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ServiceError
 
 
-class RateLimited(Exception):
-    """Raised by API code over a limit; the API answers 429 in the error shape with Retry-After."""
+class RateLimited(ServiceError):
+    """Raised by API code over a limit: the API's ServiceError handler answers 429 in the error shape, with
+    Retry-After from `retry_after`."""
 
     def __init__(self, retry_after: int):
-        super().__init__(f"rate limited, retry after {retry_after} s")
+        super().__init__(
+            "rate_limited",
+            _("短時間に多くのリクエストがありました。しばらくたってから、もう一度お試しください。"),
+            status=429,
+        )
         self.retry_after = retry_after
 
 
