@@ -38,7 +38,7 @@ def payment_return(request: HttpRequest, payment_id: str) -> HttpResponse:
     texts = OUTCOME_MESSAGES if purpose is None or purpose.outcome_messages is None else purpose.outcome_messages
     if outcome in texts:
         level, text = texts[outcome]
-        messages.add_message(request, level, text)
+        messages.add_message(request, level, str(text))
     if purpose is None:
         return redirect("core:municipality_home", municipality_slug=municipality.slug)
     payment.refresh_from_db()
