@@ -411,3 +411,17 @@ def test_the_booking_page_costs_the_same_queries_whatever_the_booking_holds(
         client.get(pay_on_gateway(client, _start(client, booking)))
     client.get(_page(small))  # warm per-process caches (holidays, the municipality's settings)
     assert _page_queries(client, small) == _page_queries(client, large)
+
+
+def test_the_payment_reads_in_english(card_a, room_a, registration_a, held):
+    booking = _book(card_a, room_a, registration_a)
+    client = _client(registration_a.user)
+    page = client.get(_page(booking) + "?lang=en").content.decode()
+    assert "Pay online" in page and "You can pay ¥1,500 by credit card." in page
+    _start(client, booking)
+    (payment,) = _payments(booking)
+    (line,) = payment.lines
+    assert line["label"].startswith("使用料（中央公民館 第1会議室") and line["label"].endswith("午後）")
+    assert line["label_en"].startswith("Facility fee (Central Community Centre") and line["label_en"].endswith(
+        "Afternoon)"
+    )

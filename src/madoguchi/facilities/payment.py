@@ -127,18 +127,26 @@ def online_payment_available(municipality: Municipality) -> bool:
 
 
 def _label(booking: Booking) -> tuple[str, str]:
-    slots = "・".join(unit.slot.label for unit in booking.units.all() if unit.is_active)
-    place = f"{booking.room.facility.name} {booking.room.name}"
+    """The room fee's line label in Japanese and in English (the receipt shows the resident's language)."""
+    units = [unit for unit in booking.units.all() if unit.is_active]
+    room, facility = booking.room, booking.room.facility
     with override("ja"):
         japanese = str(
-            _("使用料（%(place)s %(date)s %(slots)s）") % {"place": place, "date": booking.date, "slots": slots}
+            _("使用料（%(place)s %(date)s %(slots)s）")
+            % {
+                "place": f"{facility.name} {room.name}",
+                "date": booking.date,
+                "slots": "・".join(unit.slot.label for unit in units),
+            }
         )
     with override("en"):
-        place_en = (
-            f"{booking.room.facility.name_en or booking.room.facility.name} {booking.room.name_en or booking.room.name}"
-        )
         english = str(
-            _("使用料（%(place)s %(date)s %(slots)s）") % {"place": place_en, "date": booking.date, "slots": slots}
+            _("使用料（%(place)s %(date)s %(slots)s）")
+            % {
+                "place": f"{facility.name_en or facility.name} {room.name_en or room.name}",
+                "date": booking.date,
+                "slots": ", ".join(unit.slot.label_en or unit.slot.label for unit in units),
+            }
         )
     return japanese, english
 

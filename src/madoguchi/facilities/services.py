@@ -654,11 +654,9 @@ def booking_cancel(
     full_clean_or_refuse(booking)
     booking.save()
     BookedUnit.objects.filter(booking=booking).update(is_active=False)
-    refunded_online = (
-        online_refund(booking, amount=refund, actor=actor, request=request)
-        if (booking.payment_method == PaymentMethod.ONLINE)
-        else 0
-    )
+    refunded_online = 0
+    if booking.payment_method == PaymentMethod.ONLINE:
+        refunded_online = online_refund(booking, amount=refund, actor=actor, request=request)
     audit_record(
         action="facilities.booking_cancelled",
         actor=actor,
