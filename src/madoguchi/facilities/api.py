@@ -2,6 +2,9 @@
 
 Booking accepts an Idempotency-Key (a replay returns the first booking, never a second one); a lost race is a
 409 `slot_taken` with free alternatives in `fields.alternatives`; over the rate limit a 429 with Retry-After.
+Paying a 仮予約 online starts (or returns the already started) payment: the client sends the resident to its
+`redirect_url`, the hosted page of the municipality's payment provider; the booking is confirmed when the
+money arrives (return or webhook), and the booking's status then reads `confirmed`.
 """
 
 from __future__ import annotations
@@ -118,6 +121,15 @@ class BookingOut(Schema):
     fee_total: int
     payment_due_at: datetime.datetime | None
     refund_amount: int | None
+
+
+class BookingPaymentOut(Schema):
+    id: str
+    status: str = Field(description="pending, paid, partially_refunded, refunded, failed, cancelled or expired")
+    method: str = Field(description="card")
+    amount: int = Field(description="Yen")
+    receipt_number: str = Field(description="領収番号, once paid")
+    redirect_url: str = Field(description="The provider's hosted payment page, while pending")
 
 
 class BookingPage(Schema):
@@ -394,6 +406,30 @@ def my_booking_cancel(request: HttpRequest, slug: str, booking_id: str) -> dict[
         booking = _mine(request, municipality, booking_id)
         booking = services.booking_cancel(booking, actor=request.auth, request=request)  # type: ignore[attr-defined]
         return booking_out(selectors.booking_of_user(municipality, request.auth, str(booking.public_id)))  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/{slug}/facilities/bookings/{booking_id}/payment",
+    response={200: BookingPaymentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 502: ErrorOut},
+    auth=SessionAuth(),
+    summary="Pay one of my 仮予約 online (idempotent: repeats return the payment already started)",
+)
+def my_booking_pay(request: HttpRequest, slug: str, booking_id: str) -> dict[str, Any]:
+    from .payment import booking_pay_online
+
+    with api_municipality(slug) as municipality:
+        if not module_is_enabled(municipality, KEY):
+            raise Http404
+        booking = _mine(request, municipality, booking_id)
+        started = booking_pay_online(booking=booking, actor=request.auth, request=request)  # type: ignore[attr-defined]
+        return {
+            "id": str(started.public_id),
+            "status": started.status,
+            "method": started.method,
+            "amount": started.amount,
+            "receipt_number": started.receipt_number,
+            "redirect_url": "" if started.money_received else started.redirect_url,
+        }
 
 
 # Last: its path would otherwise catch /facilities/bookings.

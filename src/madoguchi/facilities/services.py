@@ -4,9 +4,11 @@ Every write is a short `@transaction.atomic` function with keyword-only argument
 `full_clean()`, and records an audit event in the same transaction. Double booking is refused by the
 database (see models.py), never by check-then-insert: a lost race surfaces as `SlotTaken`.
 
-The payment seam (for the platform payments app): `booking_payment_request(booking)` says what to charge and
-by when; `booking_mark_paid(booking, reference=…, method=…)` confirms a 仮予約 once the money is in, and
-is idempotent for the same reference; `booking_cancel(...)` returns the refund amount to pay back.
+The payment seam: `booking_payment_request(booking)` says what to charge and by when;
+`booking_mark_paid(booking, reference=…, method=…)` confirms a 仮予約 once the money is in, and is idempotent
+for the same reference. Online payment goes through the payments app (payment.py, purpose
+"facilities.booking"), whose callback calls `booking_mark_paid`; `booking_cancel(...)` refunds an online-paid
+booking through the payment's adapter and records the refund amount of a counter-paid one for staff to pay back.
 """
 
 from __future__ import annotations
@@ -596,7 +598,11 @@ def booking_mark_paid(
 
 @transaction.atomic
 def booking_record_counter_payment(booking: Booking, *, actor: Any, request: HttpRequest | None) -> Booking:
-    """窓口払い: staff took the money at the counter."""
+    """窓口払い: staff took the money at the counter. An open online checkout is closed first, so the resident
+    cannot pay twice."""
+    from .payment import checkouts_close
+
+    checkouts_close(booking, reason="paid_at_counter", request=request)
     return booking_mark_paid(
         booking, reference=f"counter:{booking.number}", method=PaymentMethod.COUNTER, actor=actor, request=request
     )
@@ -626,9 +632,16 @@ def booking_cancel(
     today: datetime.date | None = None,
 ) -> Booking:
     """Cancel and free the units. The refund follows the facility's table unless staff cancel for the
-    facility's own reasons (full refund). Residents cannot cancel on or after the day of use online."""
-    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__facility").get(pk=booking.pk)
+    facility's own reasons (full refund). Residents cannot cancel on or after the day of use online.
+
+    A booking paid online is refunded through its payment's adapter in the same transaction (a refusal by the
+    provider leaves the booking as it was); an open checkout of a 仮予約 is closed first."""
+    from .payment import checkouts_close, online_refund
+
     today = today or timezone.localdate()
+    if booking.status in ACTIVE_STATUSES and (by_staff or booking.date >= today):
+        checkouts_close(booking, reason="booking_cancelled", request=request)  # payments lock before bookings
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("room__facility").get(pk=booking.pk)
     if booking.status not in ACTIVE_STATUSES:
         raise ServiceError("not_cancellable", _("この予約はすでに取り消されているか、期限が切れています。"), status=409)
     if not by_staff and booking.date < today:
@@ -641,6 +654,9 @@ def booking_cancel(
     full_clean_or_refuse(booking)
     booking.save()
     BookedUnit.objects.filter(booking=booking).update(is_active=False)
+    refunded_online = 0
+    if booking.payment_method == PaymentMethod.ONLINE:
+        refunded_online = online_refund(booking, amount=refund, actor=actor, request=request)
     audit_record(
         action="facilities.booking_cancelled",
         actor=actor,
@@ -648,7 +664,12 @@ def booking_cancel(
         object_type="facility_booking",
         object_id=str(booking.public_id),
         request=request,
-        details={"by_staff": by_staff, "refund": refund, "days_before": (booking.date - today).days},
+        details={
+            "by_staff": by_staff,
+            "refund": refund,
+            "refunded_online": refunded_online,
+            "days_before": (booking.date - today).days,
+        },
     )
     if booking.registration is not None:
         _mail(booking, "facilities/email/booking_cancelled")

@@ -23,7 +23,7 @@ from madoguchi.core.csvexport import stream_csv
 from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.staff.decorators import staff_view
 
-from . import selectors, services
+from . import payment, selectors, services
 from .forms import (
     BlockForm,
     DayForm,
@@ -59,6 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 municipality, status=RegistrationStatus.PENDING
             ).count(),
             "pending_reductions": selectors.reductions_pending(municipality),
+            "refunds_due": payment.payments_needing_refund(municipality),
             "reductions": selectors.reductions_available(municipality),
             "can_manage": Perm.FACILITIES_MANAGE in request.staff_permissions,  # type: ignore[attr-defined]
         },
@@ -354,6 +355,7 @@ def _booking_page(
             "move_form": move_form or MoveForm(room=item.room, initial={"room": item.room, "date": item.date}),
             "can_manage": Perm.FACILITIES_MANAGE in request.staff_permissions,  # type: ignore[attr-defined]
             "refund": services.refund_for(item, today=timezone.localdate()),
+            "payment": payment.booking_payment_state(item),
         },
         status=status,
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("mine/bookings/<str:booking_id>/", views.mine_booking, name="mine_booking"),
     path("mine/bookings/<str:booking_id>/cancel/", views.mine_cancel, name="mine_cancel"),
+    path("mine/bookings/<str:booking_id>/pay/", views.mine_pay, name="mine_pay"),
     path("mine/calendar/<str:registration_id>/regenerate/", views.mine_ical_regenerate, name="mine_ical_regenerate"),
     path("calendar/<str:token>.ics", views.mine_ical, name="mine_ical"),
     path("rooms/<str:room_id>/", views.room_calendar, name="room"),

@@ -22,10 +22,10 @@ from madoguchi.audit.services import audit_record
 from madoguchi.core.errors import ServiceError, apply_service_error
 from madoguchi.core.tenancy import municipality_view
 
-from . import ical, selectors, services
+from . import ical, payment, selectors, services
 from .forms import BookingForm, FacilityFilterForm, RegistrationForm, new_form_token
 from .manifest import module_required
-from .models import ACTIVE_STATUSES, BookingStatus, Room
+from .models import ACTIVE_STATUSES, BookingStatus, PaymentMethod, Room
 from .ratelimit import limited
 
 
@@ -289,8 +289,29 @@ def mine_booking(request: HttpRequest, booking_id: str) -> HttpResponse:
             "qr_svg": qr_svg,
             "refund": refund,
             "can_cancel": booking.is_active and booking.date >= timezone.localdate(),
+            "payment": payment.booking_payment_state(booking),
         },
     )
+
+
+@never_cache
+@require_POST
+@login_required
+@municipality_view
+@module_required
+def mine_pay(request: HttpRequest, booking_id: str) -> HttpResponse:
+    """「オンラインで支払う」: start (or resume) the booking's online payment and go to the hosted page."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    booking = selectors.booking_of_user(municipality, request.user, booking_id)
+    try:
+        started = payment.booking_pay_online(booking=booking, actor=request.user, request=request)
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+    else:
+        if not started.money_received and started.redirect_url:
+            return redirect(started.redirect_url)
+        messages.info(request, _("この予約のお支払いは受け付け済みです。"))
+    return redirect("facilities:mine_booking", municipality_slug=municipality.slug, booking_id=booking.public_id)
 
 
 @require_POST
@@ -309,6 +330,13 @@ def mine_cancel(request: HttpRequest, booking_id: str) -> HttpResponse:
             request,
             _("予約を取り消しました。返金額は%(amount)s円です。") % {"amount": f"{booking.refund_amount or 0:,}"},
         )
+        if booking.payment_method == PaymentMethod.ONLINE and booking.refund_amount:
+            messages.info(
+                request,
+                _(
+                    "お支払いに使ったカードへの返金を手続きしました。カードの明細に反映されるまで日数がかかることがあります。"
+                ),
+            )
     return redirect("facilities:mine_booking", municipality_slug=municipality.slug, booking_id=booking.public_id)
 
 

@@ -4,7 +4,7 @@ Payments never import the paying module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,9 @@ class Purpose:
     staff_url: Callable[[Payment], str]
     # Object ids whose reference is this text (staff search by 受付番号), or none.
     lookup: Callable[[Any, str], list[str]] | None = None
+    # What the resident is told on return, per outcome ("failed", "canceled", "pending"): (messages level, text).
+    # None: the payments app's texts, which speak of an application not yet sent (the procedures purpose).
+    outcome_messages: Mapping[str, tuple[int, str | Promise]] | None = None
 
 
 _PURPOSES: dict[str, Purpose] = {}

@@ -156,3 +156,20 @@ def paid_counts_by_method(
         .annotate(count=Count("pk"))
     )
     return {row["method"]: row["count"] for row in rows}
+
+
+def payments_unfulfilled(municipality: Municipality, purpose: str, *, limit: int = 50) -> list[Payment]:
+    """Money received that its purpose could not use (a `fulfilment_failed` event, e.g. a 仮予約 that expired
+    before the money arrived) and that is not refunded in full yet: staff must refund it. Oldest first."""
+    from .models import PaymentEvent, PaymentStatus
+
+    return list(
+        Payment.objects.filter(
+            municipality=municipality,
+            purpose=purpose,
+            status__in=(PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED),
+            events__kind=PaymentEvent.Kind.FULFILMENT_FAILED,
+        )
+        .distinct()
+        .order_by("paid_at", "pk")[:limit]
+    )

@@ -34,10 +34,11 @@ def payment_return(request: HttpRequest, payment_id: str) -> HttpResponse:
     municipality = request.municipality  # type: ignore[attr-defined]
     payment = selectors.payment_get(municipality, payment_id)
     outcome = services.payment_confirm_return(payment=payment, params=request.GET.dict(), request=request)
-    if outcome in OUTCOME_MESSAGES:
-        level, text = OUTCOME_MESSAGES[outcome]
-        messages.add_message(request, level, text)
     purpose = purposes.get(payment.purpose)
+    texts = OUTCOME_MESSAGES if purpose is None or purpose.outcome_messages is None else purpose.outcome_messages
+    if outcome in texts:
+        level, text = texts[outcome]
+        messages.add_message(request, level, str(text))
     if purpose is None:
         return redirect("core:municipality_home", municipality_slug=municipality.slug)
     payment.refresh_from_db()
