@@ -133,6 +133,8 @@ def test_paying_through_the_test_gateway_confirms_the_booking_with_a_qr_code(
     assert _confirmations(booking) == 1
     receipt = client.get(f"/city-a/payments/{payment.public_id}/receipt/").content.decode()
     assert "公共施設の使用料" in receipt and booking.number in receipt
+    # The receipt leads back to the booking it paid for, not to the list of applications.
+    assert f'href="{response["Location"]}"' in receipt and "/procedures/mine/" not in receipt
 
 
 def test_a_double_click_opens_the_same_checkout(card_a, room_a, registration_a, held):

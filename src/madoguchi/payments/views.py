@@ -56,8 +56,11 @@ def receipt(request: HttpRequest, payment_id: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     municipality = request.municipality  # type: ignore[attr-defined]
     payment = selectors.payment_get_for_payer(municipality, request.user, payment_id)
+    purpose = purposes.get(payment.purpose)
+    # Back to what was paid for (the application, the booking), as the purpose that took the money says.
+    back_url = purpose.next_url(payment, "paid") if purpose is not None else f"/{municipality.slug}/"
     return render(
         request,
         "payments/receipt.html",
-        {"payment": payment, "described": purposes.describe(payment)},
+        {"payment": payment, "described": purposes.describe(payment), "back_url": back_url},
     )
