@@ -168,6 +168,7 @@ def test_staff_run_a_round_end_to_end(facility, rooms, lottery_city):
     assert all(registration.name not in json.dumps(result, ensure_ascii=False) for registration in registrations)
     results_page = _client().get(f"/city-a/lottery/{lottery.public_id}/").content.decode()
     assert result["seed"] in results_page
+    assert "一致しています" in results_page and "一致しません" not in results_page
     bogus = admin.post(f"/city-a/staff/lottery/{lottery.public_id}/action/", {"action": "drop table"})
     assert bogus.status_code == 302
 
@@ -254,3 +255,14 @@ def test_api_refusals_from_the_service(lottery, registration):
     assert response.status_code == 400 and response.json()["error"]["code"] == "offer_invalid"
     anonymous = _client().post(f"{API}/rounds/{lottery.public_id}/entries", body, content_type="application/json")
     assert anonymous.status_code == 401
+
+
+def test_the_seed_check_says_so_when_a_revealed_seed_does_not_match():
+    from madoguchi.lottery import draw
+    from madoguchi.lottery.views import seed_matches_commitment
+
+    seed = bytes(range(32))
+    assert seed_matches_commitment(seed.hex(), draw.commitment(seed)) is True
+    assert seed_matches_commitment(bytes(32).hex(), draw.commitment(seed)) is False
+    assert seed_matches_commitment("not hex", draw.commitment(seed)) is False
+    assert seed_matches_commitment("", draw.commitment(b"")) is False

@@ -18,7 +18,7 @@ from madoguchi.core.tenancy import municipality_view
 from madoguchi.facilities.forms import new_form_token
 from madoguchi.facilities.models import Registration, RegistrationStatus
 
-from . import selectors, services
+from . import draw, selectors, services
 from .forms import EntryForm
 from .manifest import module_required
 from .models import RoundStatus
@@ -35,6 +35,14 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, "lottery/list.html", {"rounds": selectors.rounds_public(_m(request))})
 
 
+def seed_matches_commitment(seed_hex: str, commitment: str) -> bool:
+    try:
+        seed = bytes.fromhex(seed_hex)
+    except ValueError:
+        return False
+    return bool(seed) and draw.commitment(seed) == commitment
+
+
 @require_GET
 @municipality_view
 @module_required
@@ -46,7 +54,10 @@ def round_detail(request: HttpRequest, round_id: str) -> HttpResponse:
         "offers": selectors.offers_of(lottery),
     }
     if lottery.status == RoundStatus.PUBLISHED:
-        context["result"] = selectors.published_result(lottery)
+        result = selectors.published_result(lottery)
+        context["result"] = result
+        # Checked again on every view from what is published, as anyone re-checking would do.
+        context["seed_matches"] = seed_matches_commitment(result.get("seed") or "", lottery.commitment)
     if request.user.is_authenticated:
         context["my_entries"] = selectors.entries_of_user(_m(request), request.user, lottery)
     return render(request, "lottery/detail.html", context)
