@@ -35,6 +35,8 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -53,6 +55,9 @@ _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 MAX_QUERY_CHARS = 2000
 # Sudachi refuses input over ~49 kB; FAQ answers are far shorter, but hostile input is cut into pieces.
 _CHUNK = 8000
+# Sudachi numbers out-of-vocabulary morphemes from 0xF0000000 up, one id per kind, not per word.
+_OOV_WORD_IDS = 0xF0000000
+_LOOKUP_LIMIT = 500_000
 # Distinct texts whose analysis a process keeps (a 2,000-FAQ municipality has about 4,000 texts).
 ANALYSIS_CACHE_SIZE = 16384
 # Words that occur in almost every resident's question and carry no topic.
@@ -112,11 +117,13 @@ class Analysis:
 
     def grams(self) -> list[str]:
         """Characters and character bigrams within each content word's surface."""
-        out: list[str] = []
-        for surface in self.surfaces:
-            out.extend(surface)
-            out.extend(surface[i : i + 2] for i in range(len(surface) - 1))
-        return out
+        return list(chain.from_iterable(map(_surface_grams, self.surfaces)))
+
+
+@lru_cache(maxsize=65536)
+def _surface_grams(surface: str) -> tuple[str, ...]:
+    # Surfaces recur across FAQs, so each one's grams are worked out once per process.
+    return (*surface, *(surface[i : i + 2] for i in range(len(surface) - 1)))
 
 
 EMPTY = Analysis()
@@ -135,6 +142,11 @@ class Tokenizer:
         self._pos_cache: dict[int, int] = {}
         self._cache: OrderedDict[str, Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # Dictionary word → the word it contributes, and surface → its cleaned form: most morphemes of a
+        # build are words seen before, so the per-morpheme work is two dictionary look-ups. (Shared by
+        # threads: a race only computes the same value twice.)
+        self._by_word_id: dict[int, str] = {}
+        self._clean_surface: dict[str, str] = {}
 
     def _sudachi(self):
         tokenizer = getattr(self._local, "tokenizer", None)
@@ -179,21 +191,40 @@ class Tokenizer:
     def _analyse(self, text: str) -> Analysis:
         words: list[str] = []
         surfaces: list[str] = []
-        intern = sys.intern  # the same few thousand words recur in every FAQ: one copy each in memory
+        by_word_id = self._by_word_id
+        clean_surface = self._clean_surface
         sudachi = self._sudachi()
         for start in range(0, len(text), _CHUNK):
             for morpheme in sudachi.tokenize(text[start : start + _CHUNK]):
-                kind = self._pos_kind(morpheme.part_of_speech_id())
-                if kind == _SKIP:
+                word_id = morpheme.word_id()
+                form = by_word_id.get(word_id) if word_id < _OOV_WORD_IDS else None
+                if form is None:
+                    form = self._form(morpheme)
+                    if word_id < _OOV_WORD_IDS and len(by_word_id) < _LOOKUP_LIMIT:
+                        by_word_id[word_id] = form
+                if not form:
                     continue
                 surface = morpheme.surface()
-                form = surface if kind == _NUMBER else morpheme.normalized_form()
-                form = form.translate(_KATAKANA_TO_HIRAGANA)
-                if form in _STOP or _NON_WORD.fullmatch(form):
-                    continue
-                words.append(intern(form))
-                surfaces.append(intern(_NON_WORD.sub("", surface).translate(_KATAKANA_TO_HIRAGANA)))
+                cleaned = clean_surface.get(surface)
+                if cleaned is None:
+                    cleaned = sys.intern(_NON_WORD.sub("", surface).translate(_KATAKANA_TO_HIRAGANA))
+                    if len(clean_surface) < _LOOKUP_LIMIT:  # questions are hostile input: stay bounded
+                        clean_surface[surface] = cleaned
+                words.append(form)
+                surfaces.append(cleaned)
         return Analysis(tuple(words), tuple(surfaces))
+
+    def _form(self, morpheme) -> str:
+        """The word a morpheme contributes ("" when it is skipped): its normalised form, or for a number its
+        surface, katakana folded; interned, as the same few thousand words recur in every FAQ."""
+        kind = self._pos_kind(morpheme.part_of_speech_id())
+        if kind == _SKIP:
+            return ""
+        form = morpheme.surface() if kind == _NUMBER else morpheme.normalized_form()
+        form = form.translate(_KATAKANA_TO_HIRAGANA)
+        if form in _STOP or _NON_WORD.fullmatch(form):
+            return ""
+        return sys.intern(form)
 
     def words(self, text: str) -> list[str]:
         return list(self.analyse(text).words)
@@ -311,9 +342,11 @@ class _Postings:
 
     def __init__(self, corpus: Sequence[Sequence[str]]) -> None:
         self.size = len(corpus)
-        self.vocab: dict[str, int] = {}
+        tokens = list(chain.from_iterable(corpus))
+        # Mapping through C-level dict methods: a per-token Python loop is most of a build's time otherwise.
+        self.vocab: dict[str, int] = {token: n for n, token in enumerate(dict.fromkeys(tokens))}
         vocab = self.vocab
-        term_ids = [vocab.setdefault(token, len(vocab)) for doc in corpus for token in doc]
+        term_ids = list(map(vocab.__getitem__, tokens))
         self.lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.float64, count=self.size)
         doc_ids = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths.astype(np.int64))
         keys, tf = np.unique(np.asarray(term_ids, dtype=np.int64) * max(self.size, 1) + doc_ids, return_counts=True)
@@ -445,7 +478,10 @@ class Index:
         units = [(n, unit) for n, d in enumerate(self.documents) for unit in (d.question_units or (EMPTY,))]
         unit_document = [n for n, _unit in units]
         question_words = [d.question_words for d in self.documents]
-        question_grams = [[g for unit in d.question_units for g in unit.grams()] for d in self.documents]
+        unit_grams = [unit.grams() for _n, unit in units]
+        question_grams: list[list[str]] = [[] for _d in self.documents]
+        for (n, _unit), grams in zip(units, unit_grams, strict=True):
+            question_grams[n].extend(grams)
         self._word_all = _Bm25(
             [q + list(d.answer.words) for q, d in zip(question_words, self.documents, strict=True)],
             k1=weights.k1,
@@ -457,7 +493,7 @@ class Index:
             b=weights.b,
         )
         self._word_question = _Cosine([list(unit.words) for _n, unit in units], unit_document, size)
-        self._gram_question = _Cosine([unit.grams() for _n, unit in units], unit_document, size)
+        self._gram_question = _Cosine(unit_grams, unit_document, size)
         self._question_sets = [frozenset(words) for words in question_words]
         self._answer_sets = [frozenset(d.answer.words) for d in self.documents]
         df: dict[str, int] = {}
