@@ -55,6 +55,7 @@ VARIANTS = (
 # script on the same split at commit a691b41; kept as a fixed reference since that code is gone.
 PREVIOUS = ("previous default (a691b41): words + raw character bigrams, BM25 only", 0.456, 0.700, 0.560, 0.499)
 
+
 def evaluate(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
     """SR@k: a judged FAQ (any grade) within the first k. MRR over the first 10. nDCG@10 with the paper's gains
     (grade 2 = A → 3, grade 1 = B → 2)."""

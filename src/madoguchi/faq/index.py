@@ -101,9 +101,7 @@ def rebuild_stored_tokens(municipality: Municipality) -> int:
     return version
 
 
-def _from_tokens(
-    municipality: Municipality, rows: list[list], synonyms: retrieval.Synonyms
-) -> retrieval.Index | None:
+def _from_tokens(municipality: Municipality, rows: list[list], synonyms: retrieval.Synonyms) -> retrieval.Index | None:
     """The index from the stored Sudachi output (BM25 and cosine only, no analysis); None when the rows are
     of an older analysis or do not match the published FAQs, so the caller analyses the texts itself."""
     published = {doc.id for _faq, doc in _documents(municipality)}
