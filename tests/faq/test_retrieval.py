@@ -102,7 +102,10 @@ def test_katakana_and_hiragana_spellings_match():
 
 def test_grams_match_a_compound_the_dictionary_folds_differently():
     # ゴミ出し is one dictionary word (normalised to 塵出し); its grams still meet ごみ in the FAQ.
-    docs = [Document("gomi", "ごみの出し方", "分別して出してください。"), Document("bus", "市バスの運賃", "大人210円です。")]
+    docs = [
+        Document("gomi", "ごみの出し方", "分別して出してください。"),
+        Document("bus", "市バスの運賃", "大人210円です。"),
+    ]
     assert Index.build(docs).rank("ゴミ出しのルール").hits[0].id == "gomi"
 
 
