@@ -158,6 +158,9 @@ def _register_routers() -> None:
     for manifest in registry.all():
         if manifest.api_router:
             api.add_router("/municipalities", import_string(manifest.api_router))
+    # Issue 6 names /api/v1/faq/ask for other channels (LINE, kiosks): the municipality goes in the body.
+    if any(manifest.key == "faq" for manifest in registry.all()):
+        api.add_router("/faq", import_string("madoguchi.faq.api.channel_router"))
 
 
 _register_routers()

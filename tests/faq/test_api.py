@@ -80,3 +80,40 @@ def test_rate_limited_with_the_error_shape(faqs_a, settings):
     assert post("/api/v1/municipalities/city-a/faq/ask", {"question": "住民票"}).status_code == 200
     response = post("/api/v1/municipalities/city-a/faq/ask", {"question": "住民票"})
     assert response.status_code == 429 and response.json()["error"]["code"] == "rate_limited"
+
+
+def test_the_issue_path_asks_the_municipality_named_in_the_body(faqs_a):
+    response = post("/api/v1/faq/ask", {"municipality": "city-a", "question": "住民票がほしい"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answered"] is True and body["answer"]["id"] == str(faqs_a["juminhyo"].public_id)
+    assert body["contact"]["name"] == "市民課"
+    with scopes_disabled():
+        assert Question.objects.get().channel == "api"
+
+
+def test_the_issue_path_refuses_bad_input_and_other_municipalities(faqs_a, city_b):
+    for payload, field in [
+        ({"question": "住民票"}, "municipality"),
+        ({"municipality": "", "question": "住民票"}, "municipality"),
+        ({"municipality": "../city-a", "question": "住民票"}, "municipality"),
+        ({"municipality": "city-a", "question": ""}, "question"),
+        ({"municipality": "city-a", "question": "あ" * 501}, "question"),
+    ]:
+        response = post("/api/v1/faq/ask", payload)
+        assert response.status_code == 422, payload
+        assert field in response.json()["error"]["fields"]
+    assert post("/api/v1/faq/ask", {"municipality": "nowhere", "question": "住民票"}).status_code == 404
+    # city-b has not switched the module on: 404, and city-a's FAQ never answers for it.
+    response = post("/api/v1/faq/ask", {"municipality": "city-b", "question": "住民票の写しを取りたい"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    enable_module(city_b, "faq")
+    body = post("/api/v1/faq/ask", {"municipality": "city-b", "question": "住民票の写しを取りたい"}).json()
+    assert body["answer"] is None and body["candidates"] == [] and body["related"] == []
+
+
+def test_the_issue_path_shares_the_rate_limit(faqs_a, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "faq_ask": (1, 600)}
+    assert post("/api/v1/faq/ask", {"municipality": "city-a", "question": "住民票"}).status_code == 200
+    response = post("/api/v1/municipalities/city-a/faq/ask", {"question": "住民票"})
+    assert response.status_code == 429 and response.json()["error"]["code"] == "rate_limited"

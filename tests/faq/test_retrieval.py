@@ -91,3 +91,53 @@ def test_index_build_and_query_latency_for_2000_faqs():
         timings.append(time.perf_counter() - started)
     timings.sort()
     assert timings[int(len(timings) * 0.99) - 1] < 0.04
+
+
+def test_katakana_and_hiragana_spellings_match():
+    tok = retrieval.tokenizer()
+    assert tok.words("ゴミ") == tok.words("ごみ")
+    index = Index.build(DOCS)
+    assert index.rank("粗大ゴミを出したい").hits[0].id == "sodai"
+
+
+def test_grams_match_a_compound_the_dictionary_folds_differently():
+    # ゴミ出し is one dictionary word (normalised to 塵出し); its grams still meet ごみ in the FAQ.
+    docs = [
+        Document("gomi", "ごみの出し方", "分別して出してください。"),
+        Document("bus", "市バスの運賃", "大人210円です。"),
+    ]
+    assert Index.build(docs).rank("ゴミ出しのルール").hits[0].id == "gomi"
+
+
+def test_an_faq_with_many_phrasings_is_not_diluted():
+    many = "\n".join(["図書館の開館時間", "図書館は何時まで", "図書館の休館日", "本を借りたい", "本の返却"])
+    docs = [Document("library", many, "9時から開いています。"), Document("hall", "公民館の開館時間", "9時からです。")]
+    index = Index.build(docs)
+    _words, signals = index.signal_scores("図書館の開館時間")
+    assert signals["word_question"][0] > 0.99  # the best line matches exactly, whatever the other lines say
+    assert index.rank("図書館の開館時間").hits[0].id == "library"
+
+
+def test_a_text_is_analysed_once_per_process(monkeypatch):
+    tok = retrieval.tokenizer()
+    tok.clear_cache()
+    Index.build(DOCS)
+    calls = []
+    original = tok._analyse
+    monkeypatch.setattr(tok, "_analyse", lambda text: calls.append(text) or original(text))
+    changed = [Document("juminhyo", "住民票の写しが欲しい", DOCS[0].answer), *DOCS[1:]]
+    Index.build(changed)
+    assert calls == [normalize("住民票の写しが欲しい")]  # only the edited question is analysed again
+
+
+def test_stored_tokens_round_trip_and_older_formats_are_refused():
+    tokenized = retrieval.tokenize_document(DOCS[0])
+    stored = tokenized.to_stored()
+    assert retrieval.TokenizedDocument.from_stored(stored) == tokenized
+    assert retrieval.TokenizedDocument.from_stored(["juminhyo", ["住民", "票"], ["市民"]]) is None
+    assert retrieval.TokenizedDocument.from_stored("nonsense") is None
+
+
+def test_an_faq_without_question_words_still_ranks_on_its_answer():
+    docs = [Document("blank", "？？？", "粗大ごみは申し込んでから出してください。"), *DOCS[:2]]
+    assert Index.build(docs).rank("粗大ごみの申し込み").hits[0].id == "blank"

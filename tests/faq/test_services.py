@@ -199,3 +199,15 @@ def test_the_rebuild_task_stores_tokens_that_processes_load_instead_of_analysing
     assert str(faq.public_id) in {row[0] for row in state.tokens}
     index.clear_cache()
     assert ask(city_b, "犬の登録をしたい", log=False).best == faq
+
+
+def test_tokens_stored_by_an_older_analysis_are_ignored(city_b, django_capture_on_commit_callbacks):
+    enable_module(city_b, "faq")
+    with django_capture_on_commit_callbacks(execute=True):
+        faq = add_faq(city_b, "犬の登録をしたい", "環境課で登録します。")
+    with scopes_disabled():
+        state = FaqIndexState.objects.get(municipality=city_b)
+        # The shape the first analysis stored: [id, question words, answer words].
+        FaqIndexState.objects.filter(pk=state.pk).update(tokens=[[str(faq.public_id), ["猫"], ["猫"]]])
+    index.clear_cache()
+    assert ask(city_b, "犬の登録をしたい", log=False).best == faq

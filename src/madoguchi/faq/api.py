@@ -1,5 +1,6 @@
 """/api/v1/municipalities/{slug}/faq/…: ask the FAQ chatbot from other channels (LINE, kiosks), send
-"was this helpful?", and read the published FAQ."""
+"was this helpful?", and read the published FAQ. `/api/v1/faq/ask` (the path issue 6 names) is the same
+question with the municipality in the body, for a channel that serves several municipalities from one URL."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from .models import Channel, Faq
 from .text import answer_links, plain_answer
 
 router = Router(tags=["faq"])
+# Mounted at /api/v1/faq (madoguchi.api): endpoints whose municipality is in the body rather than the path.
+channel_router = Router(tags=["faq"])
 
 
 class FaqOut(Schema):
@@ -41,6 +44,12 @@ class ContactOut(Schema):
 
 class AskIn(Schema):
     question: CleanText = Field(min_length=1, max_length=500, description="The resident's question, as typed")
+
+
+class AskAnyIn(AskIn):
+    municipality: str = Field(
+        min_length=1, max_length=100, pattern=r"^[a-z0-9-]+$", description="The municipality's slug, e.g. nankoku"
+    )
 
 
 class AskOut(Schema):
@@ -116,6 +125,19 @@ def _contact(answer: services.Answer, municipality: Any) -> dict[str, str]:
     summary="Ask the FAQ chatbot (anonymous; the question is logged with personal data masked)",
 )
 def ask(request: HttpRequest, slug: str, payload: AskIn) -> dict[str, Any]:
+    return _ask(request, slug, payload.question)
+
+
+@channel_router.post(
+    "/ask",
+    response={200: AskOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Ask the FAQ chatbot of the municipality named in the body (same answer as /municipalities/{slug}/faq/ask)",
+)
+def ask_any(request: HttpRequest, payload: AskAnyIn) -> dict[str, Any]:
+    return _ask(request, payload.municipality, payload.question)
+
+
+def _ask(request: HttpRequest, slug: str, question: str) -> dict[str, Any]:
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
@@ -124,7 +146,7 @@ def ask(request: HttpRequest, slug: str, payload: AskIn) -> dict[str, Any]:
         limit, window = settings.RATE_LIMITS["faq_ask"]
         if not hit("faq_ask", client_ip(request) or "unknown", limit=limit, window_seconds=window):
             raise HttpError(429, "rate_limited")
-        answer = services.faq_ask(municipality=municipality, text=payload.question, channel=Channel.API)
+        answer = services.faq_ask(municipality=municipality, text=question, channel=Channel.API)
         return {
             "question_id": str(answer.question.public_id) if answer.question else None,
             "answered": answer.answered,

@@ -3,8 +3,9 @@
 `FaqIndexState.version` (one row per municipality) is raised in the same transaction as every change to an
 FAQ or synonym. Each process keeps `{municipality id: (version, index)}`; a question costs one small query
 (the version) and the cached index answers it. A process that sees a newer version rebuilds: from the tokens
-the `rebuild_index` task stored for that version (BM25 only, milliseconds), or, when the task has not run
-yet, by tokenising the FAQs itself. So every gunicorn worker picks up a change at its next question.
+the `rebuild_index` task stored for that version (no morphological analysis), or, when the task has not run
+yet or stored an older analysis, by analysing the FAQs itself (texts it analysed before come from the
+tokenizer's cache, so after one FAQ changed only that FAQ is analysed). So every gunicorn worker picks up a change at its next question.
 """
 
 from __future__ import annotations
@@ -83,11 +84,7 @@ def index_changed(municipality: Municipality) -> None:
 
 
 def tokenize_for_storage(municipality: Municipality) -> list[list]:
-    return [
-        [doc.id, tokenized.question_words, tokenized.answer_words]
-        for _faq, doc in _documents(municipality)
-        for tokenized in (retrieval.tokenize_document(doc),)
-    ]
+    return [retrieval.tokenize_document(doc).to_stored() for _faq, doc in _documents(municipality)]
 
 
 def rebuild_stored_tokens(municipality: Municipality) -> int:
@@ -104,22 +101,17 @@ def rebuild_stored_tokens(municipality: Municipality) -> int:
     return version
 
 
-def _from_tokens(municipality: Municipality, rows: list[list], synonyms: retrieval.Synonyms) -> retrieval.Index:
-    """The index from the stored Sudachi output; only the character bigrams (cheap) are recomputed."""
-    tok = retrieval.tokenizer()
-    texts = {doc.id: doc for _faq, doc in _documents(municipality)}
-    documents = [
-        retrieval.TokenizedDocument(
-            id=faq_id,
-            question_words=list(question_words),
-            answer_words=list(answer_words),
-            question_chars=tok.chars(texts[faq_id].question),
-            answer_chars=tok.chars(texts[faq_id].answer),
-        )
-        for faq_id, question_words, answer_words in rows
-        if faq_id in texts
-    ]
-    return retrieval.Index(documents, synonyms=synonyms)
+def _from_tokens(municipality: Municipality, rows: list[list], synonyms: retrieval.Synonyms) -> retrieval.Index | None:
+    """The index from the stored Sudachi output (BM25 and cosine only, no analysis); None when the rows are
+    of an older analysis or do not match the published FAQs, so the caller analyses the texts itself."""
+    published = {doc.id for _faq, doc in _documents(municipality)}
+    documents = [retrieval.TokenizedDocument.from_stored(row) for row in rows]
+    if any(d is None for d in documents):
+        return None
+    kept = [d for d in documents if d is not None and d.id in published]
+    if len(kept) != len(published):
+        return None
+    return retrieval.Index(kept, synonyms=synonyms)
 
 
 def build_index(municipality: Municipality) -> retrieval.Index:
@@ -145,7 +137,9 @@ def current_index(municipality: Municipality) -> retrieval.Index:
                 .first()
             )
         synonyms = _synonyms(municipality)
-        index = _from_tokens(municipality, stored, synonyms) if stored else build_index(municipality)
+        index = _from_tokens(municipality, stored, synonyms) if stored else None
+        if index is None:
+            index = build_index(municipality)
         _CACHE[municipality.pk] = MunicipalityIndex(str(state.generation), state.version, index)
         return index
 

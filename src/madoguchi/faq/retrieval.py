@@ -1,16 +1,25 @@
 """Japanese FAQ retrieval that runs offline on a CPU: no Django here, so the benchmark, the `faq rank`
 command and the web processes share exactly the same ranking.
 
-Pipeline for each document (an FAQ) and each question a resident types:
+Pipeline for each text (an FAQ's question, each phrasing, its keywords, its answer; a resident's question):
 
-1. normalise: NFKC (full/half width), lower case, 旧字 → 新字, long-vowel and iteration-mark variants;
-2. words: SudachiPy (sudachidict-core) mode A, `normalized_form` (表記揺れ folding: 引っ越し/引越し,
-   子供/子ども), content words only (名詞, 動詞 except 非自立可能, 形容詞, 形状詞, 副詞, 接頭辞, 接尾辞);
-3. characters: bigrams of the normalised text (catches compounds the dictionary splits differently);
-4. four BM25 indexes (bm25s): words and character bigrams, each over the FAQ's question side (question,
-   phrasings, keywords) and over the whole FAQ (question side plus answer);
-5. the query is expanded with the municipality's synonyms before tokenising;
+1. normalise: NFKC (full/half width), lower case, 旧字 → 新字, iteration-mark variants;
+2. one SudachiPy (sudachidict-core) pass in mode A keeps the content words (名詞, 動詞 except 非自立可能,
+   形容詞, 形状詞, 副詞, 接頭辞, 接尾辞; stopwords out). Each gives its `normalized_form` (表記揺れ folding:
+   引っ越し/引越し, 子供/子ども) and its surface; katakana is folded to hiragana in both (ゴミ/ごみ);
+3. words are the normalised forms; grams are the characters and character bigrams *within* each content
+   word's surface, so a compound the dictionary splits differently (自転車 / 自転 車) or folds to another
+   form (ゴミ出し → 塵出し) still matches, while the question's 「教えてください」 adds nothing;
+4. four signals: BM25 over the whole FAQ (question side plus answer) on words and on grams, and TF-IDF
+   cosine between the question and the FAQ's question side on words and on grams (the best of its question,
+   each phrasing and the keywords, so an FAQ with many phrasings is not diluted). Cosine, unlike BM25,
+   penalises an FAQ question about something more specific than what was asked;
+5. the question is expanded with the municipality's synonyms before analysis;
 6. fused score = Σ weight × (score / best score of that signal), so every signal counts on the same 0–1 scale.
+
+Analysis is the cost of an index build (BM25 and cosine over 2,000 FAQs take well under a second), so each
+distinct text's analysis is kept in a bounded process-wide cache: rebuilding after one FAQ changed analyses
+only that FAQ.
 
 `confidence()` is separate from ranking: the IDF-weighted share of the question's content words that the best
 FAQ contains (question side counts fully, answer only half), times a penalty when the runner-up is as good.
@@ -18,19 +27,18 @@ FAQ contains (question side counts fully, answer only half), times a penalty whe
 
 from __future__ import annotations
 
-import logging
 import math
 import re
+import sys
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 
-import bm25s
 import numpy as np
-
-# bm25s logs every index build at DEBUG; the platform's log level should not turn that on.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # 旧字体 → 新字体 that NFKC leaves alone (names of places and offices on old documents).
 _KYUJI = str.maketrans(
@@ -41,9 +49,18 @@ _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 _SKIP, _KEEP, _NUMBER = 0, 1, 2
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"}
-# Words that occur in almost every resident's question and carry no topic.
+# Katakana → hiragana (ァ U+30A1 … ヶ U+30F6 sit 0x60 above ぁ … ゖ), applied to analysed words only.
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 # A question longer than this is cut before analysis (the web and API accept 500 characters).
 MAX_QUERY_CHARS = 2000
+# Sudachi refuses input over ~49 kB; FAQ answers are far shorter, but hostile input is cut into pieces.
+_CHUNK = 8000
+# Sudachi numbers out-of-vocabulary morphemes from 0xF0000000 up, one id per kind, not per word.
+_OOV_WORD_IDS = 0xF0000000
+_LOOKUP_LIMIT = 500_000
+# Distinct texts whose analysis a process keeps (a 2,000-FAQ municipality has about 4,000 texts).
+ANALYSIS_CACHE_SIZE = 16384
+# Words that occur in almost every resident's question and carry no topic.
 _STOP = frozenset(
     {
         "する",
@@ -75,6 +92,7 @@ _STOP = frozenset(
         "ご",
         "場合",
         "について",
+        "つく",  # the つい of について, split off by mode A
         "答え",
         "質問",
         "answer",
@@ -90,9 +108,30 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """The content words of one text: normalised forms (`words`) and, in the same order, surfaces."""
+
+    words: tuple[str, ...] = ()
+    surfaces: tuple[str, ...] = ()
+
+    def grams(self) -> list[str]:
+        """Characters and character bigrams within each content word's surface."""
+        return list(chain.from_iterable(map(_surface_grams, self.surfaces)))
+
+
+@lru_cache(maxsize=65536)
+def _surface_grams(surface: str) -> tuple[str, ...]:
+    # Surfaces recur across FAQs, so each one's grams are worked out once per process.
+    return (*surface, *(surface[i : i + 2] for i in range(len(surface) - 1)))
+
+
+EMPTY = Analysis()
+
+
 class Tokenizer:
-    """Sudachi word tokens plus character bigrams. One per process; Sudachi's tokenizer object is not
-    thread-safe, so each thread gets its own."""
+    """Sudachi analysis into content words. One per process; Sudachi's tokenizer object is not thread-safe,
+    so each thread gets its own."""
 
     def __init__(self) -> None:
         from sudachipy import Dictionary, SplitMode
@@ -101,6 +140,13 @@ class Tokenizer:
         self._mode = SplitMode.A
         self._local = threading.local()
         self._pos_cache: dict[int, int] = {}
+        self._cache: OrderedDict[str, Analysis] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        # Dictionary word → the word it contributes, and surface → its cleaned form: most morphemes of a
+        # build are words seen before, so the per-morpheme work is two dictionary look-ups. (Shared by
+        # threads: a race only computes the same value twice.)
+        self._by_word_id: dict[int, str] = {}
+        self._clean_surface: dict[str, str] = {}
 
     def _sudachi(self):
         tokenizer = getattr(self._local, "tokenizer", None)
@@ -125,27 +171,67 @@ class Tokenizer:
             self._pos_cache[pos_id] = kind
         return kind
 
-    def words(self, text: str) -> list[str]:
+    def analyse(self, text: str) -> Analysis:
+        """The text's content words; a text seen before is answered from the cache."""
         text = normalize(text)
         if not text:
-            return []
-        out: list[str] = []
-        # Sudachi refuses input over ~49 kB; FAQ answers are far shorter, but be safe on hostile input.
-        for start in range(0, len(text), 8000):
-            for morpheme in self._sudachi().tokenize(text[start : start + 8000]):
-                kind = self._pos_kind(morpheme.part_of_speech_id())
-                if kind == _SKIP:
-                    continue
-                form = morpheme.surface() if kind == _NUMBER else morpheme.normalized_form()
-                if form in _STOP or _NON_WORD.fullmatch(form):
-                    continue
-                out.append(form)
-        return out
+            return EMPTY
+        with self._cache_lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        analysis = self._analyse(text)
+        with self._cache_lock:
+            self._cache[text] = analysis
+            if len(self._cache) > ANALYSIS_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return analysis
 
-    @staticmethod
-    def chars(text: str) -> list[str]:
-        compact = _NON_WORD.sub("", normalize(text))
-        return [compact[i : i + 2] for i in range(len(compact) - 1)]
+    def _analyse(self, text: str) -> Analysis:
+        words: list[str] = []
+        surfaces: list[str] = []
+        by_word_id = self._by_word_id
+        clean_surface = self._clean_surface
+        sudachi = self._sudachi()
+        for start in range(0, len(text), _CHUNK):
+            for morpheme in sudachi.tokenize(text[start : start + _CHUNK]):
+                word_id = morpheme.word_id()
+                form = by_word_id.get(word_id) if word_id < _OOV_WORD_IDS else None
+                if form is None:
+                    form = self._form(morpheme)
+                    if word_id < _OOV_WORD_IDS and len(by_word_id) < _LOOKUP_LIMIT:
+                        by_word_id[word_id] = form
+                if not form:
+                    continue
+                surface = morpheme.surface()
+                cleaned = clean_surface.get(surface)
+                if cleaned is None:
+                    cleaned = sys.intern(_NON_WORD.sub("", surface).translate(_KATAKANA_TO_HIRAGANA))
+                    if len(clean_surface) < _LOOKUP_LIMIT:  # questions are hostile input: stay bounded
+                        clean_surface[surface] = cleaned
+                words.append(form)
+                surfaces.append(cleaned)
+        return Analysis(tuple(words), tuple(surfaces))
+
+    def _form(self, morpheme) -> str:
+        """The word a morpheme contributes ("" when it is skipped): its normalised form, or for a number its
+        surface, katakana folded; interned, as the same few thousand words recur in every FAQ."""
+        kind = self._pos_kind(morpheme.part_of_speech_id())
+        if kind == _SKIP:
+            return ""
+        form = morpheme.surface() if kind == _NUMBER else morpheme.normalized_form()
+        form = form.translate(_KATAKANA_TO_HIRAGANA)
+        if form in _STOP or _NON_WORD.fullmatch(form):
+            return ""
+        return sys.intern(form)
+
+    def words(self, text: str) -> list[str]:
+        return list(self.analyse(text).words)
+
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
 
 
 _TOKENIZER: Tokenizer | None = None
@@ -163,7 +249,8 @@ def tokenizer() -> Tokenizer:
 
 @dataclass(frozen=True)
 class Document:
-    """What the ranker needs of an FAQ: its id, the question side (question, phrasings, keywords) and the answer."""
+    """What the ranker needs of an FAQ: its id, the question side (question, phrasings and keywords, one per
+    line) and the answer."""
 
     id: str
     question: str
@@ -173,28 +260,58 @@ class Document:
 @dataclass(frozen=True)
 class TokenizedDocument:
     id: str
-    question_words: list[str]
-    answer_words: list[str]
-    question_chars: list[str]
-    answer_chars: list[str]
+    question_units: tuple[Analysis, ...]  # the question, each phrasing, the keywords: one analysis per line
+    answer: Analysis
+
+    @property
+    def question_words(self) -> list[str]:
+        return [word for unit in self.question_units for word in unit.words]
+
+    @property
+    def answer_words(self) -> list[str]:
+        return list(self.answer.words)
+
+    def to_stored(self) -> list:
+        """JSON for FaqIndexState.tokens (see `from_stored`)."""
+        return [
+            self.id,
+            STORED_FORMAT,
+            [[list(u.words), list(u.surfaces)] for u in self.question_units],
+            [list(self.answer.words), list(self.answer.surfaces)],
+        ]
+
+    @classmethod
+    def from_stored(cls, row: Sequence) -> TokenizedDocument | None:
+        """The document from `to_stored`'s JSON; None for a row of another (older) format."""
+        if not isinstance(row, list | tuple) or len(row) != 4 or row[1] != STORED_FORMAT:
+            return None
+        faq_id, _format, units, answer = row
+
+        def analysis(pair: Sequence) -> Analysis:
+            words, surfaces = pair
+            return Analysis(tuple(map(sys.intern, words)), tuple(map(sys.intern, surfaces)))
+
+        return cls(id=str(faq_id), question_units=tuple(analysis(u) for u in units), answer=analysis(answer))
+
+
+# Raised whenever the analysis changes (POS filter, folding, stopwords), so stored tokens of an older
+# analysis are ignored rather than mixed with new ones.
+STORED_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Weights of the fused signals, tuned on the LocalGovFAQ development split (bench/faq_localgovfaq.py)."""
+    """Weights of the fused signals and BM25's parameters, tuned on the LocalGovFAQ development split
+    (bench/faq_localgovfaq.py prints what each signal adds)."""
 
-    word_question: float = 0.5
     word_all: float = 1.0
-    char_question: float = 0.1
-    char_all: float = 0.7
+    word_question: float = 1.0
+    gram_all: float = 1.0
+    gram_question: float = 0.5
     k1: float = 1.2
     b: float = 0.75
-    # BM25F-like: the question side counted this many times in the whole-FAQ index.
-    question_repeat: int = 1
-    # Pseudo-relevance feedback: the best words of the first `prf_docs` FAQs, added with `prf_weight`.
-    prf_docs: int = 0
-    prf_terms: int = 0
-    prf_weight: float = 0.0
+    # Grams repeat within a text far more than words, so their term frequency saturates later.
+    gram_k1: float = 2.0
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -215,30 +332,97 @@ class Ranked:
 
 def tokenize_document(document: Document) -> TokenizedDocument:
     tok = tokenizer()
-    return TokenizedDocument(
-        id=document.id,
-        question_words=tok.words(document.question),
-        answer_words=tok.words(document.answer),
-        question_chars=tok.chars(document.question),
-        answer_chars=tok.chars(document.answer),
-    )
+    lines = [line for line in (document.question or "").split("\n") if line.strip()]
+    units = tuple(unit for unit in (tok.analyse(line) for line in lines) if unit.words)
+    return TokenizedDocument(id=document.id, question_units=units, answer=tok.analyse(document.answer))
+
+
+class _Postings:
+    """Term → (document numbers, term frequencies) for a corpus of token lists, built with numpy."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]]) -> None:
+        self.size = len(corpus)
+        tokens = list(chain.from_iterable(corpus))
+        # Mapping through C-level dict methods: a per-token Python loop is most of a build's time otherwise.
+        self.vocab: dict[str, int] = {token: n for n, token in enumerate(dict.fromkeys(tokens))}
+        vocab = self.vocab
+        term_ids = list(map(vocab.__getitem__, tokens))
+        self.lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.float64, count=self.size)
+        doc_ids = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths.astype(np.int64))
+        keys, tf = np.unique(np.asarray(term_ids, dtype=np.int64) * max(self.size, 1) + doc_ids, return_counts=True)
+        terms = keys // max(self.size, 1)
+        self.docs = (keys % max(self.size, 1)).astype(np.int32)
+        self.tf = tf.astype(np.float64)
+        self.ptr = np.searchsorted(terms, np.arange(len(vocab) + 1))
+        self.df = np.diff(self.ptr).astype(np.float64)
+
+    def term_ids(self, tokens: Iterable[str]) -> list[int]:
+        """Distinct known terms of a query, in order."""
+        return [i for i in dict.fromkeys(self.vocab.get(t, -1) for t in tokens) if i >= 0]
 
 
 class _Bm25:
-    def __init__(self, corpus: list[list[str]], *, k1: float, b: float) -> None:
-        self.size = len(corpus)
-        self.model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        self.vocab: dict[str, int] = {}
-        if self.size:  # bm25s cannot index nothing; an empty municipality FAQ scores nothing
-            # bm25s needs at least one token per document to build its matrix; the empty token pads.
-            self.model.index([doc or [""] for doc in corpus], show_progress=False)
-            self.vocab = self.model.vocab_dict
+    """Okapi BM25 with Lucene's IDF, log(1 + (N − df + 0.5) / (df + 0.5)); each distinct query term once."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]], *, k1: float, b: float) -> None:
+        self.postings = p = _Postings(corpus)
+        self.size = p.size
+        average = float(p.lengths.mean()) if p.size and p.lengths.sum() else 1.0
+        idf = np.log1p((p.size - p.df + 0.5) / (p.df + 0.5))
+        norm = k1 * (1 - b + b * p.lengths / average)
+        term_of_posting = np.repeat(np.arange(len(p.df)), p.df.astype(np.int64))
+        self.weights = idf[term_of_posting] * p.tf * (k1 + 1) / (p.tf + norm[p.docs])
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        known = [t for t in tokens if t in self.vocab and t]
-        if not known or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return self.model.get_scores(known)
+        p = self.postings
+        out = np.zeros(self.size, dtype=np.float64)
+        for term in p.term_ids(tokens):
+            start, end = p.ptr[term], p.ptr[term + 1]
+            out[p.docs[start:end]] += self.weights[start:end]
+        return out
+
+
+class _Cosine:
+    """TF-IDF cosine ((1 + log tf) × log((N + 1) / (df + 0.5)), L2-normalised) between a question and units
+    (question lines); a document scores the best of its units."""
+
+    def __init__(self, units: Sequence[Sequence[str]], unit_document: Sequence[int], size: int) -> None:
+        self.postings = p = _Postings(units)
+        self.size = size
+        self.unit_document = np.asarray(unit_document, dtype=np.int64)
+        self.one_unit_each = len(units) == size and bool(np.all(self.unit_document == np.arange(size)))
+        self.idf = np.log((p.size + 1) / (p.df + 0.5))
+        self.unknown_idf = math.log((p.size + 1) / 0.5)
+        term_of_posting = np.repeat(np.arange(len(p.df)), p.df.astype(np.int64))
+        weights = (1 + np.log(p.tf)) * self.idf[term_of_posting] if len(p.tf) else np.zeros(0)
+        norms = np.sqrt(np.bincount(p.docs, weights=weights**2, minlength=p.size))
+        self.weights = weights / np.where(norms > 0, norms, 1.0)[p.docs]
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        if not self.size or not tokens:
+            return np.zeros(self.size, dtype=np.float64)
+        p = self.postings
+        counts: dict[str, int] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        query: list[tuple[int, float]] = []
+        norm = 0.0
+        for token, count in counts.items():
+            term = p.vocab.get(token, -1)
+            weight = (1 + math.log(count)) * (self.idf[term] if term >= 0 else self.unknown_idf)
+            norm += weight * weight
+            if term >= 0:
+                query.append((term, weight))
+        unit_scores = np.zeros(p.size, dtype=np.float64)
+        for term, weight in query:
+            start, end = p.ptr[term], p.ptr[term + 1]
+            unit_scores[p.docs[start:end]] += self.weights[start:end] * weight
+        unit_scores /= math.sqrt(norm) or 1.0
+        if self.one_unit_each:
+            return unit_scores
+        out = np.zeros(self.size, dtype=np.float64)
+        np.maximum.at(out, self.unit_document, unit_scores)
+        return out
 
 
 class Synonyms:
@@ -276,6 +460,8 @@ class Synonyms:
 class Index:
     """The ranking index of one municipality's published FAQs (immutable once built)."""
 
+    SIGNALS = ("word_all", "word_question", "gram_all", "gram_question")
+
     def __init__(
         self,
         documents: Sequence[TokenizedDocument],
@@ -287,19 +473,34 @@ class Index:
         self.ids = [d.id for d in self.documents]
         self.synonyms = synonyms or Synonyms()
         self.weights = weights
-        k1, b = weights.k1, weights.b
-        self._word_q = _Bm25([d.question_words for d in self.documents], k1=k1, b=b)
-        repeat = max(1, weights.question_repeat)
-        self._word_all = _Bm25([d.question_words * repeat + d.answer_words for d in self.documents], k1=k1, b=b)
-        self._char_q = _Bm25([d.question_chars for d in self.documents], k1=k1, b=b)
-        self._char_all = _Bm25([d.question_chars + d.answer_chars for d in self.documents], k1=k1, b=b)
-        self._question_sets = [frozenset(d.question_words) for d in self.documents]
-        self._answer_sets = [frozenset(d.answer_words) for d in self.documents]
+        size = len(self.documents)
+        # An FAQ without any question line still competes on its answer, through an empty unit.
+        units = [(n, unit) for n, d in enumerate(self.documents) for unit in (d.question_units or (EMPTY,))]
+        unit_document = [n for n, _unit in units]
+        question_words = [d.question_words for d in self.documents]
+        unit_grams = [unit.grams() for _n, unit in units]
+        question_grams: list[list[str]] = [[] for _d in self.documents]
+        for (n, _unit), grams in zip(units, unit_grams, strict=True):
+            question_grams[n].extend(grams)
+        self._word_all = _Bm25(
+            [q + list(d.answer.words) for q, d in zip(question_words, self.documents, strict=True)],
+            k1=weights.k1,
+            b=weights.b,
+        )
+        self._gram_all = _Bm25(
+            [q + d.answer.grams() for q, d in zip(question_grams, self.documents, strict=True)],
+            k1=weights.gram_k1,
+            b=weights.b,
+        )
+        self._word_question = _Cosine([list(unit.words) for _n, unit in units], unit_document, size)
+        self._gram_question = _Cosine(unit_grams, unit_document, size)
+        self._question_sets = [frozenset(words) for words in question_words]
+        self._answer_sets = [frozenset(d.answer.words) for d in self.documents]
         df: dict[str, int] = {}
         for q, a in zip(self._question_sets, self._answer_sets, strict=True):
             for token in q | a:
                 df[token] = df.get(token, 0) + 1
-        n = max(len(self.documents), 1)
+        n = max(size, 1)
         self._idf = {token: math.log(1 + (n - count + 0.5) / (count + 0.5)) for token, count in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
@@ -311,15 +512,13 @@ class Index:
         return len(self.documents)
 
     def signal_scores(self, text: str) -> tuple[list[str], dict[str, np.ndarray]]:
-        expanded = self.synonyms.expand(text[:MAX_QUERY_CHARS])
-        tok = tokenizer()
-        words = tok.words(expanded)
-        chars = tok.chars(expanded)
+        analysis = tokenizer().analyse(self.synonyms.expand(text[:MAX_QUERY_CHARS]))
+        words, grams = list(analysis.words), analysis.grams()
         return words, {
-            "word_question": self._word_q.scores(words),
             "word_all": self._word_all.scores(words),
-            "char_question": self._char_q.scores(chars),
-            "char_all": self._char_all.scores(chars),
+            "word_question": self._word_question.scores(words),
+            "gram_all": self._gram_all.scores(grams),
+            "gram_question": self._gram_question.scores(grams),
         }
 
     def fuse(self, signals: dict[str, np.ndarray], weights: Weights | None = None) -> np.ndarray:
@@ -337,29 +536,10 @@ class Index:
             return Ranked(hits=[], confidence=0.0)
         words, signals = self.signal_scores(text)
         fused = self.fuse(signals)
-        if self.weights.prf_docs and self.weights.prf_terms and self.weights.prf_weight:
-            fused = self._feedback(words, fused)
-        order = _top_indices(fused, top)
-        hits = [Hit(self.ids[i], float(fused[i])) for i in order if fused[i] > 0]
-        confidence = self.confidence(text[:MAX_QUERY_CHARS], [i for i in order if fused[i] > 0], fused)
+        order = [i for i in _top_indices(fused, top) if fused[i] > 0]
+        hits = [Hit(self.ids[i], float(fused[i])) for i in order]
+        confidence = self.confidence(text[:MAX_QUERY_CHARS], order, fused)
         return Ranked(hits=hits, confidence=confidence, query_words=words)
-
-    def _feedback(self, words: Sequence[str], fused: np.ndarray) -> np.ndarray:
-        """Pseudo-relevance feedback: add the most distinctive words of the first FAQs to the question."""
-        first = [i for i in _top_indices(fused, self.weights.prf_docs) if fused[i] > 0]
-        if not first:
-            return fused
-        asked = set(words)
-        weight_of: dict[str, float] = {}
-        for rank, i in enumerate(first):
-            doc = self.documents[i]
-            for token in set(doc.question_words) | set(doc.answer_words):
-                if token not in asked:
-                    weight_of[token] = weight_of.get(token, 0.0) + self._idf.get(token, 0.0) / (rank + 1)
-        extra = sorted(weight_of, key=lambda t: -weight_of[t])[: self.weights.prf_terms]
-        scores = self._word_all.scores(extra)
-        top = float(scores.max()) if len(scores) else 0.0
-        return fused if top <= 0 else fused + self.weights.prf_weight * (scores / top)
 
     def confidence(self, text: str, order: Sequence[int], fused: np.ndarray) -> float:
         """0–1: how much of what was asked the best FAQ covers, lowered when the runner-up is nearly as good.
