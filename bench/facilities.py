@@ -206,7 +206,10 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
             "room month (HTML)": f"/{MUNICIPALITY}/facilities/rooms/{data['room']}/?month={data['month']}",
             "room week (HTML)": f"/{MUNICIPALITY}/facilities/rooms/{data['room']}/?view=week&start={data['month']}-08",
             "room month (API)": f"/api/v1/municipalities/{MUNICIPALITY}/facilities/rooms/{data['room']}/availability?month={data['month']}",
-            "facility page, all rooms (HTML)": f"/{MUNICIPALITY}/facilities/{data['facility']}/",
+            "facility month, all 4 rooms (HTML)": (
+                f"/{MUNICIPALITY}/facilities/{data['facility']}/availability/?month={data['month']}"
+            ),
+            "facility page, no availability (HTML)": f"/{MUNICIPALITY}/facilities/{data['facility']}/",
             "facility list (API)": f"/api/v1/municipalities/{MUNICIPALITY}/facilities?limit=30",
         }
         measure(port, "/healthz", 0.5, concurrency)

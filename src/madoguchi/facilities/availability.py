@@ -166,10 +166,11 @@ def calendars(
     closed_on = [closed_reason(facility, day) for day in span]
     result = []
     for room in rooms:
-        slots = tuple(columns.get(room.pk, ()))
+        room_id, bookable = room.pk, room.is_bookable
+        slots = tuple(columns.get(room_id, ()))
         rows = []
-        parts = [f"{room.pk}|{room.public_id}|{room.name}|{room.name_en}"]
-        parts.extend(f"{s.pk},{s.label},{s.label_en},{s.starts_at},{s.ends_at}" for s in slots)
+        parts = [f"{room_id}|{room.public_id}|{room.name}|{room.name_en}"]
+        parts.extend([f"{s.pk},{s.label},{s.label_en},{s.starts_at},{s.ends_at}" for s in slots])
         for day, closed in zip(span, closed_on, strict=True):
             statuses: tuple[str, ...]
             if closed:
@@ -177,13 +178,16 @@ def calendars(
             elif day < today:
                 statuses = (PAST,) * len(slots)
             else:
+                # A list comprehension, not a generator: this runs for every cell of every room.
                 statuses = tuple(
-                    PAST
-                    if day == today and slot.starts_at <= time_now
-                    else CLOSED
-                    if not room.is_bookable
-                    else status_of.get((room.pk, day, slot.pk), FREE)
-                    for slot in slots
+                    [
+                        PAST
+                        if day == today and slot.starts_at <= time_now
+                        else CLOSED
+                        if not bookable
+                        else status_of.get((room_id, day, slot.pk), FREE)
+                        for slot in slots
+                    ]
                 )
             rows.append(DayRow(day, closed, slots, statuses))
             parts.append(f"{day}|{closed or ''}|{','.join(statuses)}")
