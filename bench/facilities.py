@@ -1,7 +1,7 @@
 """Issue 4 benchmark: facility availability and booking contention under gunicorn, on SQLite and (when reachable)
 PostgreSQL.
 
-1. Month availability (HTML page and API) for one room, and the facility page's data for all its rooms, with
+1. Month availability (HTML page and API) for one room, and the month of all four rooms of a facility, with
    30 facilities × 4 rooms × 3 slots × 31 days booked at 60%: p50/p95 and throughput, and the ratio to a bare
    Django view (/healthz) measured by the same server in the same rounds. Target: p95 < 100 ms on PostgreSQL.
    The constant number of queries is asserted in tests/facilities/test_queries.py.
@@ -211,6 +211,9 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
             ),
             "facility page, no availability (HTML)": f"/{MUNICIPALITY}/facilities/{data['facility']}/",
             "facility list (API)": f"/api/v1/municipalities/{MUNICIPALITY}/facilities?limit=30",
+            # Not availability: the cost of an ordinary page of the same site (layout, tenancy, FAQ widget),
+            # measured in the same rounds, to show how much of a calendar page is the calendar.
+            "reference: municipality home (HTML)": f"/{MUNICIPALITY}/",
         }
         measure(port, "/healthz", 0.5, concurrency)
         for path in paths.values():

@@ -162,6 +162,8 @@ def calendars(
     today, time_now = now.date(), now.time()
     # Closed days depend on the facility only: worked out once per day, not once per room and unit.
     facility = rooms[0].facility
+    if any(room.facility_id != facility.pk for room in rooms):
+        raise ValueError("calendars() takes rooms of one facility (closed days are the facility's)")
     span = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
     closed_on = [closed_reason(facility, day) for day in span]
     result = []
