@@ -28,7 +28,9 @@ def city(transactional_db, settings):  # type: ignore[no-untyped-def]
 
 
 def test_resident_books_a_first_come_slot_on_a_phone_and_cancels(open_page, city):
-    room = make_room(make_facility(city), name="第1会議室", capacity=20)
+    facility = make_facility(city)
+    room = make_room(facility, name="第1会議室", capacity=20)
+    make_room(facility, name="ホール", capacity=80)
     user = make_user("hanako@example.jp")
     registration = make_registration(city, user, name="山田 花子")
     day = next_open_day(offset=5)
@@ -39,6 +41,10 @@ def test_resident_books_a_first_come_slot_on_a_phone_and_cancels(open_page, city
     submit(page, page.get_by_role("link", name="中央公民館"))
     expect(page.locator("figure figcaption")).to_contain_text("中央公民館の位置を示す地図")
     expect(page.get_by_role("link", name="地理院地図で場所を見る")).to_be_visible()
+    submit(page, page.get_by_role("link", name="中央公民館の全部屋の空き状況"))
+    expect(page.locator("section.room h2")).to_have_text(["第1会議室", "ホール"])
+    expect(page.get_by_role("table")).to_have_count(2)
+    visit(page, f"/shiken/facilities/{facility.slug}/")
     submit(page, page.get_by_role("link", name="第1会議室の空き状況"))
     visit(page, f"/shiken/facilities/rooms/{room.public_id}/?month={day:%Y-%m}")
     table = page.get_by_role("table")

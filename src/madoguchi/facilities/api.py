@@ -10,9 +10,10 @@ money arrives (return or webhook), and the booking's status then reads `confirme
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
@@ -228,7 +229,7 @@ def facility_list(request: HttpRequest, slug: str, filters: Query[FacilityFilter
     response={200: AvailabilityOut, 404: ErrorOut, 429: ErrorOut},
     summary="A room's availability for a month (rate limited per user and per IP)",
 )
-def room_availability(request: HttpRequest, slug: str, room_id: str, query: Query[MonthQuery]) -> dict[str, Any]:
+def room_availability(request: HttpRequest, slug: str, room_id: str, query: Query[MonthQuery]) -> HttpResponse:
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
@@ -239,15 +240,19 @@ def room_availability(request: HttpRequest, slug: str, room_id: str, query: Quer
         if not (2000 <= year <= 2100 and 1 <= month <= 12):
             raise ServiceError("validation_error", _month_message(), field="month", status=422)
         calendar = selectors.room_month(room, year, month)
-        return {
+        body = {
             "room": str(room.public_id),
             "month": f"{year:04d}-{month:02d}",
             "cells": [
-                {"date": cell.day, "slot": cell.slot.pk, "status": cell.status}
+                {"date": day, "slot": slot.pk, "status": status}
                 for row in calendar.days
-                for cell in row.cells
+                for day in (row.day.isoformat(),)
+                for slot, status in zip(row.slots, row.statuses, strict=True)
             ],
         }
+        # Serialised here, in exactly AvailabilityOut's shape (tests/facilities/test_availability.py checks it
+        # against the schema): validating ~100 cells through the schema cost a fifth of the request.
+        return HttpResponse(json.dumps(body), content_type="application/json; charset=utf-8")
 
 
 def _mine(request: HttpRequest, municipality: Any, booking_id: str) -> Booking:

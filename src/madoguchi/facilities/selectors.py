@@ -1,15 +1,14 @@
 """Reads of the facilities module; every query is filtered by municipality, lookups by id are 404 elsewhere.
 
-Availability is computed from two or three queries whatever the size of the month (units, booked units,
-and for a facility its rooms): the benchmark and tests/facilities/test_queries.py hold it to that.
+Availability (availability.py) is computed from two or three queries whatever the size of the month (units,
+booked units, and for a facility its rooms): the benchmark and tests/facilities/test_queries.py hold it to that.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -18,6 +17,8 @@ from django.utils import timezone
 from madoguchi.core.models import Municipality
 from madoguchi.core.tenancy import get_object_in_municipality
 
+from . import availability
+from .availability import RoomCalendar, SlotColumn
 from .models import (
     ACTIVE_STATUSES,
     BookedUnit,
@@ -33,7 +34,14 @@ from .models import (
 )
 from .services import closed_reason
 
-FREE, TAKEN, BLOCKED, CLOSED, PAST = "free", "taken", "blocked", "closed", "past"
+# The calendar's shapes live in availability.py; selectors keep the names views and tests know.
+FREE, TAKEN, BLOCKED, CLOSED, PAST = (
+    availability.FREE,
+    availability.TAKEN,
+    availability.BLOCKED,
+    availability.CLOSED,
+    availability.PAST,
+)
 
 
 def facility_list_public(
@@ -92,9 +100,18 @@ def facility_get_public(municipality: Municipality, slug: str) -> Facility:
     )
 
 
+def facility_for_calendar(municipality: Municipality, slug: str) -> Facility:
+    """A published facility without its catalogue (the all-rooms calendar loads its rooms itself)."""
+    return get_object_in_municipality(Facility.objects.all(), municipality, slug=slug, is_published=True)
+
+
 def room_get_public(municipality: Municipality, room_id: str) -> Room:
+    # Ordered by id: the model's default order goes through the facility's and costs a join to sort one row.
     return get_object_in_municipality(
-        Room.objects.select_related("facility"), municipality, public_id=room_id, facility__is_published=True
+        Room.objects.select_related("facility").order_by("pk"),
+        municipality,
+        public_id=room_id,
+        facility__is_published=True,
     )
 
 
@@ -103,117 +120,45 @@ def reductions_available(municipality: Municipality) -> QuerySet[Reduction]:
 
 
 def _taken_units(rooms: list[Room] | QuerySet[Room], first: datetime.date, last: datetime.date) -> QuerySet[BookedUnit]:
-    """Active units in the range, not counting 仮予約 whose payment deadline has passed (they are free)."""
-    return BookedUnit.objects.filter(room__in=rooms, date__gte=first, date__lte=last, is_active=True).exclude(
-        booking__status=BookingStatus.PROVISIONAL, booking__payment_due_at__lt=timezone.now()
-    )
+    return availability.taken_units(rooms, first, last)
 
 
-@dataclass
-class Cell:
-    slot: TimeSlot
-    day: datetime.date
-    status: str
-    reason: str = ""
-
-    @property
-    def bookable(self) -> bool:
-        return self.status == FREE
-
-
-@dataclass
-class DayRow:
-    day: datetime.date
-    closed: str | None
-    cells: list[Cell] = field(default_factory=list)
-
-    @property
-    def free_count(self) -> int:
-        return sum(1 for cell in self.cells if cell.status == FREE)
-
-
-@dataclass
-class RoomCalendar:
-    room: Room
-    slots: list[TimeSlot]
-    days: list[DayRow]
-
-    @property
-    def weeks(self) -> list[list[DayRow | None]]:
-        """Monday-first weeks for the month grid (None pads the first and last week)."""
-        if not self.days:
-            return []
-        lead = self.days[0].day.weekday()
-        padded: list[DayRow | None] = [None] * lead + list(self.days)
-        padded += [None] * (-len(padded) % 7)
-        return [padded[i : i + 7] for i in range(0, len(padded), 7)]
-
-
-def _calendars(rooms: list[Room], first: datetime.date, last: datetime.date) -> list[RoomCalendar]:
-    slots_by_room: dict[int, list[TimeSlot]] = defaultdict(list)
-    for slot in TimeSlot.objects.filter(room__in=rooms, is_active=True).order_by("starts_at"):
-        slots_by_room[slot.room_id].append(slot)
-    status_of: dict[tuple[int, datetime.date, int], str] = {}
-    for room_id, day, slot_id, booking_status in _taken_units(rooms, first, last).values_list(
-        "room_id", "date", "slot_id", "booking__status"
-    ):
-        status_of[(room_id, day, slot_id)] = BLOCKED if booking_status == BookingStatus.BLOCKED else TAKEN
-    now = timezone.localtime()
-    calendars = []
-    for room in rooms:
-        facility = room.facility
-        days = []
-        day = first
-        while day <= last:
-            closed = closed_reason(facility, day)
-            row = DayRow(day=day, closed=closed)
-            for slot in slots_by_room[room.pk]:
-                if closed:
-                    status = CLOSED
-                elif datetime.datetime.combine(day, slot.starts_at, tzinfo=now.tzinfo) <= now:
-                    status = PAST
-                elif not room.is_bookable:
-                    status = CLOSED
-                else:
-                    status = status_of.get((room.pk, day, slot.pk), FREE)
-                row.cells.append(Cell(slot=slot, day=day, status=status, reason=closed or ""))
-            days.append(row)
-            day += datetime.timedelta(days=1)
-        calendars.append(RoomCalendar(room=room, slots=slots_by_room[room.pk], days=days))
-    return calendars
-
-
-def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+month_bounds = availability.month_bounds
 
 
 def room_month(room: Room, year: int, month: int) -> RoomCalendar:
+    """A room's month (room loaded with its facility): two queries, whatever is booked."""
     first, last = month_bounds(year, month)
-    return _calendars([room], first, last)[0]
+    return availability.calendars([room], first, last)[0]
 
 
 def room_week(room: Room, start: datetime.date) -> RoomCalendar:
-    return _calendars([room], start, start + datetime.timedelta(days=6))[0]
+    return availability.calendars([room], start, start + datetime.timedelta(days=6))[0]
 
 
 def facility_month(facility: Facility, year: int, month: int) -> list[RoomCalendar]:
-    rooms = list(Room.objects.filter(facility=facility).select_related("facility").order_by("sort_order", "pk"))
+    """The month of every bookable room of a facility: three queries (rooms, units, booked units)."""
+    rooms = list(Room.objects.filter(facility=facility, is_bookable=True).order_by("sort_order", "pk"))
+    for room in rooms:
+        room.facility = facility  # one facility for all: no query per room
     first, last = month_bounds(year, month)
-    return _calendars(rooms, first, last)
+    return availability.calendars(rooms, first, last)
 
 
 @dataclass(frozen=True)
 class Alternative:
     room: Room
     day: datetime.date
-    slot: TimeSlot
+    slot: SlotColumn
 
 
 def alternatives(room: Room, day: datetime.date, slots: list[TimeSlot], *, limit: int = 6) -> list[Alternative]:
     """Free units to offer after a lost race: other units that day, other rooms of the facility, later days."""
     start = max(day, timezone.localdate())
-    rooms = list(Room.objects.filter(facility=room.facility, is_bookable=True).select_related("facility"))
-    calendars = _calendars(rooms, start, start + datetime.timedelta(days=13))
+    rooms = list(Room.objects.filter(facility=room.facility, is_bookable=True).order_by("sort_order", "pk"))
+    for other in rooms:
+        other.facility = room.facility
+    calendars = availability.calendars(rooms, start, start + datetime.timedelta(days=13))
     wanted = {slot.starts_at for slot in slots}
     found: list[tuple[int, Alternative]] = []
     for cal in calendars:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("rooms/<str:room_id>/availability.ics", views.room_ical, name="room_ical"),
     path("rooms/<str:room_id>/book/", views.book, name="book"),
     path("<str:facility_slug>/", views.facility_detail, name="detail"),
+    path("<str:facility_slug>/availability/", views.facility_calendar, name="facility_calendar"),
 ]

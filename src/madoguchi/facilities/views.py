@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from madoguchi.audit.services import audit_record
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.core.templatetags.madoguchi_ui import date_both
 from madoguchi.core.tenancy import municipality_view
 
-from . import ical, payment, selectors, services
+from . import availability, ical, payment, selectors, services
 from .forms import BookingForm, FacilityFilterForm, RegistrationForm, new_form_token
 from .manifest import module_required
 from .models import ACTIVE_STATUSES, BookingStatus, PaymentMethod, Room
@@ -86,6 +87,22 @@ def facility_detail(request: HttpRequest, facility_slug: str) -> HttpResponse:
     )
 
 
+def _week_start(value: str) -> datetime.date:
+    """The week's first day from ?start=, today when missing or outside the years the month view accepts
+    (so neither the page nor its previous/next links can run off the calendar)."""
+    start = _date_param(value)
+    if start is None or not 2000 <= start.year <= 2100:
+        return timezone.localdate()
+    return start
+
+
+def _book_url(request: HttpRequest, room: Room) -> str:
+    return reverse(
+        "facilities:book",
+        kwargs={"municipality_slug": request.municipality.slug, "room_id": room.public_id},  # type: ignore[attr-defined]
+    )
+
+
 @require_GET
 @municipality_view
 @module_required
@@ -93,24 +110,65 @@ def facility_detail(request: HttpRequest, facility_slug: str) -> HttpResponse:
 def room_calendar(request: HttpRequest, room_id: str) -> HttpResponse:
     room = selectors.room_get_public(request.municipality, room_id)  # type: ignore[attr-defined]
     view = "week" if request.GET.get("view") == "week" else "month"
-    book_url = reverse(
-        "facilities:book",
-        kwargs={"municipality_slug": request.municipality.slug, "room_id": room.public_id},  # type: ignore[attr-defined]
-    )
+    book_url = _book_url(request, room)
     context: dict[str, Any] = {"room": room, "facility": room.facility, "view": view, "book_url": book_url}
     if view == "week":
-        start = _date_param(request.GET.get("start", "")) or timezone.localdate()
-        context["calendar"] = selectors.room_week(room, start)
+        start = _week_start(request.GET.get("start", ""))
+        week = selectors.room_week(room, start)
+        caption = _("%(start)sからの1週間の空き状況") % {"start": date_both(start)}
+        [context["table"]] = availability.rendered_tables(
+            "facilities/_week_table.html", [(week, {"book_url": book_url, "caption": caption})]
+        )
         context["previous_start"] = (start - datetime.timedelta(days=7)).isoformat()
         context["next_start"] = (start + datetime.timedelta(days=7)).isoformat()
         context["start"] = start
     else:
         year, month = _month_param(request.GET.get("month", ""))
-        context["calendar"] = selectors.room_month(room, year, month)
+        caption = _("%(month)s の空き状況") % {"month": f"{year:04d}-{month:02d}"}
+        [context["table"]] = availability.rendered_tables(
+            "facilities/_month_table.html",
+            [(selectors.room_month(room, year, month), {"book_url": book_url, "caption": caption})],
+        )
         context["month_start"] = datetime.date(year, month, 1)
         context["previous_month"] = "{:04d}-{:02d}".format(*_shift_month(year, month, -1))
         context["next_month"] = "{:04d}-{:02d}".format(*_shift_month(year, month, 1))
     return render(request, "facilities/calendar.html", context)
+
+
+@require_GET
+@municipality_view
+@module_required
+@limited("facility_availability", methods=("GET",))
+def facility_calendar(request: HttpRequest, facility_slug: str) -> HttpResponse:
+    """The month of every bookable room of a facility, one table per room (each readable on its own)."""
+    facility = selectors.facility_for_calendar(request.municipality, facility_slug)  # type: ignore[attr-defined]
+    year, month = _month_param(request.GET.get("month", ""))
+    label = f"{year:04d}-{month:02d}"
+    calendars = selectors.facility_month(facility, year, month) if facility.online_booking else []
+    tables = availability.rendered_tables(
+        "facilities/_month_table.html",
+        [
+            (
+                cal,
+                {
+                    "book_url": _book_url(request, cal.room),
+                    "caption": _("%(room)s %(month)s の空き状況") % {"room": cal.room.display_name, "month": label},
+                },
+            )
+            for cal in calendars
+        ],
+    )
+    return render(
+        request,
+        "facilities/facility_calendar.html",
+        {
+            "facility": facility,
+            "rooms": [(cal.room, table) for cal, table in zip(calendars, tables, strict=True)],
+            "month_start": datetime.date(year, month, 1),
+            "previous_month": "{:04d}-{:02d}".format(*_shift_month(year, month, -1)),
+            "next_month": "{:04d}-{:02d}".format(*_shift_month(year, month, 1)),
+        },
+    )
 
 
 @require_GET
