@@ -157,7 +157,15 @@ if REDIS_URL:
 else:
     # Database cache: shared by every web process and the worker, unlike local memory, so login
     # throttling holds across processes without Redis.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "madoguchi_cache"}}
+    # 5,000 entries rather than Django's 300: rendered catalogue results and calendar tables live here too, and
+    # a small table would keep culling them (and the sign-in throttling counters) under ordinary traffic.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "madoguchi_cache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
