@@ -38,6 +38,7 @@ from django_scopes import scopes_disabled
 from madoguchi.core.models import Municipality, Department
 from madoguchi.core.search import fold
 from madoguchi.opendata.models import Dataset, Resource, ResourceRow
+from madoguchi.opendata.search_index import refresh_value_counts
 from madoguchi.opendata.services import filter_text, refresh_search_fields
 from madoguchi.opendata.standards import get_standard
 
@@ -82,6 +83,7 @@ with scopes_disabled():
                 batch = []
         if batch:
             ResourceRow.objects.bulk_create(batch)
+        refresh_value_counts(resource)  # as services do after storing rows
         return str(resource.public_id)
 
     # The export table skips the folded search text (fold() is per character, slow at 1,000,000 rows): the

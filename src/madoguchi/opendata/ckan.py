@@ -387,7 +387,7 @@ def package_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
         result = selectors.search(catalogue, query)
     except QueryError as exc:
         raise search_query(str(exc)) from None
-    titles = _facet_titles(catalogue)
+    titles = _facet_titles(catalogue) if result.facets else {}
     search_facets = {}
     facets = {}
     for name, items in result.facets.items():
@@ -410,7 +410,7 @@ def package_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
 
 def _facet_titles(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     return {
-        "organization": {org["name"]: org["title"] for org in selectors.organizations(catalogue)},
+        "organization": selectors.organization_titles(catalogue),
         "groups": {str(value): str(label) for value, label in Group.choices},
         "license_id": {str(value): str(label) for value, label in License.choices},
     }
