@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, TextField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, TextField, Value, When, Window
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, StrIndex
 from django.http import Http404
@@ -37,7 +37,7 @@ SORT_FIELDS = {
 DEFAULT_SORT = "score desc, metadata_modified desc"
 
 
-_SEARCH_ONLY = ("search_text", "title_search", "tags_key", "groups_key", "formats_key")
+_SEARCH_ONLY = ("search_text", "search_grams", "title_search", "tags_key", "groups_key", "formats_key")
 
 
 class QueryError(ValueError):
@@ -177,7 +177,7 @@ def _parse_sort(text: str) -> list[str]:
 def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
     """CKAN package_search over the catalogue's published datasets. Every `q` word must occur in the folded
     search text (partial words: 「避難」 finds 指定緊急避難場所一覧); the grams index narrows the rows first."""
-    queryset = published_datasets(catalogue).select_related(None).select_related("department").defer(*_SEARCH_ONLY)
+    queryset = _listed(catalogue)
     free: list[str] = []
     # `q` may hold field:value terms too (CKAN passes them to Solr); the rest is free text.
     try:
@@ -207,10 +207,8 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
         queryset = queryset.filter(search_text__contains=word)
     ordering = _parse_sort(query.sort)
     facets, count = _facets(catalogue, queryset, query) if query.facet_fields else ({}, None)
-    if count is None:
-        count = queryset.count()
-    page: list[Dataset] = []
-    if query.rows and count > query.start:
+    ids: list[int] = []
+    if query.rows and (count is None or count > query.start):
         if words:
             score = sum(
                 (
@@ -224,9 +222,29 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
             ranked = queryset.annotate(score=score)
         else:
             ranked = queryset.annotate(score=Value(1, output_field=IntegerField()))
-        page = list(ranked.order_by(*ordering, "pk")[query.start : query.start + query.rows])
+        # Sort the matches by their keys alone, then read the page's rows (sorting whole rows costs more); the
+        # same pass counts the matches when no facet did.
+        ranked = ranked.order_by(*ordering, "pk")
+        window = slice(query.start, query.start + query.rows)
+        if count is None:
+            found = list(ranked.annotate(_matches=Window(Count("pk"))).values_list("pk", "_matches")[window])
+            ids = [pk for pk, _matches in found]
+            count = found[0][1] if found else (0 if query.start == 0 else None)
+        else:
+            ids = list(ranked.values_list("pk", flat=True)[window])
+    if count is None:
+        count = queryset.count()
+    page: list[Dataset] = []
+    if ids:
+        by_id = {dataset.pk: dataset for dataset in _listed(catalogue).filter(pk__in=ids)}
+        page = [by_id[pk] for pk in ids]
         _attach_municipalities(catalogue, page)
     return SearchResult(count=count, datasets=page, facets=facets, sort=query.sort or DEFAULT_SORT)
+
+
+def _listed(catalogue: Catalogue) -> QuerySet[Dataset]:
+    """Published datasets with what their CKAN dict shows (the municipality comes from the catalogue)."""
+    return published_datasets(catalogue).select_related(None).select_related("department").defer(*_SEARCH_ONLY)
 
 
 def _attach_municipalities(catalogue: Catalogue, datasets: list[Dataset]) -> None:
