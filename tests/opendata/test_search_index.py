@@ -141,6 +141,8 @@ def exhaustive(city, q="", **filters):
         ("ＡＥＤ", {}),  # full-width ASCII
         ("covid-19", {}),  # a term with punctuation inside
         ("（", {}),  # punctuation only: no grams, substring test alone
+        ("d（", {}),  # two characters, not both letters: grams narrow, the substring test decides
+        ("所。", {}),
         ("5歳", {}),
         ("", {"tags": "避難"}),
         ("", {"tags": "公園"}),

@@ -20,6 +20,7 @@ Another database engine gets no narrowing (the exact tests alone) and no value c
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from django.db import connections
 from django.db.models import BooleanField, F, QuerySet
@@ -80,6 +81,22 @@ def datasets_with_grams(queryset: QuerySet[Dataset], grams: list[str]) -> QueryS
         return queryset.filter(pk__in=RawSQL(_SQLITE_DATASETS_MATCHING, [match]))  # noqa: S611 (constant SQL)
     if vendor == "postgresql":
         return queryset.filter(RawSQL(_POSTGRES_DATASETS_HOLDING, [grams], BooleanField()))  # noqa: S611
+    return queryset
+
+
+def datasets_containing(
+    queryset: QuerySet[Dataset], words: list[str], *, also_holding: Sequence[str] = ()
+) -> QuerySet[Dataset]:
+    """Datasets whose search text contains every (folded) word: narrowed by the grams of the words and of
+    `also_holding` (texts known to be in the search text of every wanted dataset, such as a filtered tag),
+    then tested by substring. A word of one or two letters or digits needs no test: holding its gram is
+    containing it."""
+    grams = sorted({gram for word in [*words, *also_holding] for gram in term_grams(word)})
+    indexed = bool(grams) and _vendor(queryset) in ("sqlite", "postgresql")
+    queryset = datasets_with_grams(queryset, grams)
+    for word in words:
+        if not (indexed and len(word) <= 2 and _WORD.fullmatch(word)):
+            queryset = queryset.filter(search_text__contains=word)
     return queryset
 
 

@@ -201,10 +201,7 @@ def search(catalogue: Catalogue, query: SearchQuery) -> SearchResult:
     words = terms(" ".join(free))
     # Tags are part of the search text too, so a tags filter narrows by the grams of the folded tag.
     tag_words = [fold(value) for key, value in filters if key == "tags"]
-    grams = sorted({gram for word in [*words, *tag_words] for gram in search_index.term_grams(word)})
-    queryset = search_index.datasets_with_grams(queryset, grams)
-    for word in words:
-        queryset = queryset.filter(search_text__contains=word)
+    queryset = search_index.datasets_containing(queryset, words, also_holding=tag_words)
     ordering = _parse_sort(query.sort)
     facets, count = _facets(catalogue, queryset, query) if query.facet_fields else ({}, None)
     ids: list[int] = []
