@@ -441,3 +441,21 @@ def test_another_municipality_resource_is_not_found_and_its_rows_never_mix(clien
         in_b = datastore(client, b, path="/city-b/api/3/action/datastore_search", filters={column: values})
         assert in_a["total"] == in_b["total"] == len(expected_numbers(column, values))
         assert in_a["records"] == in_b["records"]  # identical tables, each read from its own rows only
+
+
+def test_query_counts_do_not_grow_with_the_results(client, city_a, rich_catalogue):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(path, **params):
+        with CaptureQueriesContext(connection) as captured:
+            client.post(path, data=json.dumps(params), content_type="application/json")
+        return len(captured.captured_queries)
+
+    facets = {"facet.field": ["tags", "groups", "res_format", "organization", "license_id"]}
+    before = (queries(SEARCH, q="一覧", rows=100, **facets), queries(SEARCH, q="一覧", rows=100))
+    for n in range(6):
+        make_dataset(
+            city_a, name=f"more-{n}", title=f"追加の一覧{n}", department=rich_catalogue[n % 3], rows=[{"名称": "x"}]
+        )
+    assert search(client, q="一覧", rows=100)["count"] == 12
+    assert (queries(SEARCH, q="一覧", rows=100, **facets), queries(SEARCH, q="一覧", rows=100)) == before

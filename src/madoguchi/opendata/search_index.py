@@ -140,6 +140,17 @@ _POSTGRES_CELLS = """
 _COLUMN_INDEX = {"sqlite": "CAST(cell.key AS INTEGER)", "postgresql": "cell.key - 1"}
 
 
+def rows_stored(resource: Resource) -> None:
+    """After a resource's rows were replaced: its value counts, and on PostgreSQL fresh planner statistics
+    of the rows table (a bulk load leaves them stale until autovacuum comes by, and without them the planner
+    sorts a whole resource where walking the (resource, number) index stops after a page)."""
+    refresh_value_counts(resource)
+    rows = ResourceRow.objects.filter(resource=resource)
+    if connections[rows.db].vendor == "postgresql":
+        with connections[rows.db].cursor() as cursor:
+            cursor.execute("ANALYZE opendata_resourcerow")
+
+
 def refresh_value_counts(resource: Resource) -> None:
     """Count, in the database, the rows per frequent value of each column and the empty cells of each column
     (a row missing a cell counts as empty, as in rows_search). Call after the resource's rows changed."""

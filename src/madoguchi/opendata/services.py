@@ -34,7 +34,7 @@ from .models import (
     ResourceFormat,
     ResourceRow,
 )
-from .search_index import dataset_grams, refresh_value_counts
+from .search_index import dataset_grams, rows_stored
 from .standards import get_standard
 from .validation import TableError, ValidationReport, validate_rows, validate_upload
 
@@ -181,7 +181,7 @@ def _store_rows(resource: Resource, rows: list[dict[str, str]]) -> None:
             batch = []
     if batch:
         ResourceRow.objects.bulk_create(batch)
-    refresh_value_counts(resource)
+    rows_stored(resource)
 
 
 def _apply_report(resource: Resource, report: ValidationReport) -> None:
