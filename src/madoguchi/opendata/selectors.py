@@ -87,7 +87,9 @@ def resource_get_published(catalogue: Catalogue, resource_id: str) -> Resource:
 def resources_of(datasets: list[Dataset]) -> dict[int, list[Resource]]:
     """Resources of many datasets with one query, without their stored bytes."""
     grouped: dict[int, list[Resource]] = {dataset.pk: [] for dataset in datasets}
+    by_id = {dataset.pk: dataset for dataset in datasets}
     for resource in Resource.objects.filter(dataset__in=datasets).defer("content", "problems"):
+        resource.dataset = by_id[resource.dataset_id]  # download URLs name the dataset: no query per resource
         grouped[resource.dataset_id].append(resource)
     return grouped
 
