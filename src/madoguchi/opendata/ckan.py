@@ -200,11 +200,37 @@ def resource_dict(catalogue: Catalogue, resource: Resource, dataset: Dataset) ->
     }
 
 
-def package_dict(catalogue: Catalogue, dataset: Dataset, resources: list[Resource]) -> dict[str, Any]:
-    organization = organization_dict(catalogue, dataset)
-    landing = _origin(catalogue) + reverse(
-        "opendata:dataset", kwargs={"municipality_slug": dataset.municipality.slug, "name": dataset.name}
-    )
+class _Labels:
+    """What every package of one response shares, worked out once per response: translated licence and
+    group titles, organization dicts, landing page addresses."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.licenses = {str(value): str(label) for value, label in License.choices}
+        self.license_urls = {str(value): url for value, url in LICENSE_URLS.items()}
+        self.groups = {str(value): str(label) for value, label in Group.choices}
+        self._organizations: dict[Any, dict[str, Any] | None] = {}
+        self._catalogue_paths: dict[str, str] = {}
+
+    def organization(self, dataset: Dataset) -> dict[str, Any] | None:
+        key = dataset.municipality_id if self.catalogue.is_platform else dataset.department_id
+        if key not in self._organizations:
+            self._organizations[key] = organization_dict(self.catalogue, dataset)
+        return self._organizations[key]
+
+    def landing(self, dataset: Dataset) -> str:
+        slug = dataset.municipality.slug
+        if slug not in self._catalogue_paths:
+            self._catalogue_paths[slug] = reverse("opendata:catalogue", kwargs={"municipality_slug": slug})
+        # opendata/urls.py: a dataset's page is "<name>/" under its catalogue.
+        return _origin(self.catalogue) + self._catalogue_paths[slug] + dataset.name + "/"
+
+
+def package_dict(
+    catalogue: Catalogue, dataset: Dataset, resources: list[Resource], labels: _Labels | None = None
+) -> dict[str, Any]:
+    labels = labels or _Labels(catalogue)
+    organization = labels.organization(dataset)
     extras = [
         {"key": "standard_dataset", "value": dataset.standard_number},
         {"key": "update_frequency", "value": dataset.frequency},
@@ -223,9 +249,9 @@ def package_dict(catalogue: Catalogue, dataset: Dataset, resources: list[Resourc
         "private": False,
         "isopen": True,
         "license_id": dataset.license_id,
-        "license_title": str(License(dataset.license_id).label),
-        "license_url": LICENSE_URLS.get(License(dataset.license_id), ""),
-        "url": landing,
+        "license_title": labels.licenses[dataset.license_id],
+        "license_url": labels.license_urls.get(dataset.license_id, ""),
+        "url": labels.landing(dataset),
         "version": "",
         "author": department.name if department else dataset.municipality.name,
         "author_email": department.email if department else dataset.municipality.contact_email,
@@ -246,13 +272,13 @@ def package_dict(catalogue: Catalogue, dataset: Dataset, resources: list[Resourc
             {
                 "id": group,
                 "name": group,
-                "title": str(Group(group).label),
-                "display_name": str(Group(group).label),
+                "title": labels.groups[group],
+                "display_name": labels.groups[group],
                 "description": "",
                 "image_display_url": "",
             }
             for group in dataset.groups
-            if group in Group.values
+            if group in labels.groups
         ],
         "resources": [resource_dict(catalogue, resource, dataset) for resource in resources],
         "extras": extras,
@@ -263,7 +289,8 @@ def package_dict(catalogue: Catalogue, dataset: Dataset, resources: list[Resourc
 
 def packages(catalogue: Catalogue, datasets: list[Dataset]) -> list[dict[str, Any]]:
     grouped = selectors.resources_of(datasets)
-    return [package_dict(catalogue, dataset, grouped[dataset.pk]) for dataset in datasets]
+    labels = _Labels(catalogue)
+    return [package_dict(catalogue, dataset, grouped[dataset.pk], labels) for dataset in datasets]
 
 
 # --- parameters ----------------------------------------------------------------------------------------
@@ -387,7 +414,7 @@ def package_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
         result = selectors.search(catalogue, query)
     except QueryError as exc:
         raise search_query(str(exc)) from None
-    titles = _facet_titles(catalogue)
+    titles = _facet_titles(catalogue) if result.facets else {}
     search_facets = {}
     facets = {}
     for name, items in result.facets.items():
@@ -410,7 +437,7 @@ def package_search(catalogue: Catalogue, data: dict[str, Any]) -> Any:
 
 def _facet_titles(catalogue: Catalogue) -> dict[str, dict[str, str]]:
     return {
-        "organization": {org["name"]: org["title"] for org in selectors.organizations(catalogue)},
+        "organization": selectors.organization_titles(catalogue),
         "groups": {str(value): str(label) for value, label in Group.choices},
         "license_id": {str(value): str(label) for value, label in License.choices},
     }

@@ -94,6 +94,8 @@ class Dataset(MunicipalityOwned):
     nonconforming_published = models.BooleanField(_("標準に適合しないまま公開"), default=False)
     # Folded (core.search.fold) title, notes, tags and resource names: partial-word Japanese search.
     search_text = models.TextField(default="", blank=True, editable=False)
+    # The characters and character pairs of search_text, indexed for `q` (see search_index.py).
+    search_grams = models.TextField(default="", blank=True, editable=False)
     title_search = models.CharField(max_length=200, default="", blank=True, editable=False)  # folded title
     # "|a|b|" forms of the list fields and of the resource formats, for fq filters on any database.
     tags_key = models.TextField(default="", blank=True, editable=False)
@@ -199,6 +201,29 @@ class ResourceRow(MunicipalityOwned):
 
     def as_dict(self, columns: list[str]) -> dict[str, str]:
         return row_dict(columns, self.values)
+
+
+# Values counted in ResourceValueCount: those in at least this many rows (a rarer value is counted from its
+# few rows through the cell index), at most this long (longer cells are rare filters and long index keys).
+VALUE_COUNT_MIN_ROWS = 50
+VALUE_COUNT_MAX_LENGTH = 200
+
+
+class ResourceValueCount(MunicipalityOwned):
+    """How many rows of a tabular resource hold `value` in the column at `column_index`: the `total` of a
+    datastore_search filter on one column without counting the rows. Written with the rows
+    (search_index.refresh_value_counts) for every value in at least VALUE_COUNT_MIN_ROWS rows, and for the
+    empty value of every column (0 included: its presence says the resource's counts were made)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="value_counts")
+    column_index = models.PositiveSmallIntegerField()
+    value = models.CharField(max_length=VALUE_COUNT_MAX_LENGTH, blank=True)
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "column_index", "value"], name="opendata_value_count_unique"),
+        ]
 
 
 def row_dict(columns: list[str], values: list[str]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from .models import (
     ResourceFormat,
     ResourceRow,
 )
+from .search_index import dataset_grams, rows_stored
 from .standards import get_standard
 from .validation import TableError, ValidationReport, validate_rows, validate_upload
 
@@ -74,13 +75,14 @@ def clean_tags(value: Iterable[str] | str) -> list[str]:
 
 
 def refresh_search_fields(dataset: Dataset) -> None:
-    """The folded search text and the "|a|b|" filter keys (called before every save)."""
+    """The folded search text, its grams and the "|a|b|" filter keys (called before every save)."""
     names = list(dataset.resources.values_list("name", flat=True)) if dataset.pk else []
     formats = sorted(set(dataset.resources.values_list("format", flat=True))) if dataset.pk else []
     dataset.title_search = fold(f"{dataset.title} {dataset.title_en}")[:200]
     dataset.search_text = fold(
         "\n".join([dataset.title, dataset.title_en, dataset.notes, dataset.notes_en, *dataset.tags, *names])
     )
+    dataset.search_grams = dataset_grams(dataset.search_text)
     dataset.tags_key = "|" + "|".join(dataset.tags) + "|" if dataset.tags else ""
     dataset.groups_key = "|" + "|".join(dataset.groups) + "|" if dataset.groups else ""
     dataset.formats_key = "|" + "|".join(f.upper() for f in formats) + "|" if formats else ""
@@ -179,6 +181,7 @@ def _store_rows(resource: Resource, rows: list[dict[str, str]]) -> None:
             batch = []
     if batch:
         ResourceRow.objects.bulk_create(batch)
+    rows_stored(resource)
 
 
 def _apply_report(resource: Resource, report: ValidationReport) -> None:

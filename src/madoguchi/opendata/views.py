@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -63,8 +64,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         result = selectors.search(cat, query)
     except QueryError:
         result = selectors.search(cat, SearchQuery(rows=PAGE_SIZE, facet_fields=list(FILTERS)))
-    labels = {
-        "organization": {org["name"]: org["title"] for org in selectors.organizations(cat)},
+    labels: dict[str, dict[str, Any]] = {
+        "organization": selectors.organization_titles(cat),
         "groups": dict(Group.choices),
         "license_id": dict(License.choices),
         "res_format": dict(ResourceFormat.choices),
