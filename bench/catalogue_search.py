@@ -50,11 +50,16 @@ with scopes_disabled():
     total = Procedure.objects.filter(municipality=nanto, is_published=True).count()
 client = Client()
 requests = int(sys.argv[1])
-def timed(url, params=None):
+from django.core.cache import cache
+def timed(url, params=None, cold=False):
+    # cold: the catalogue cache is emptied before each timed request (outside the timing), so the figure is the
+    # query and the rendering, not a cache hit.
     samples = []
     for _ in range(10):
         client.get(url, params)
     for _ in range(requests):
+        if cold:
+            cache.clear()
         start = time.perf_counter()
         response = client.get(url, params)
         samples.append((time.perf_counter() - start) * 1000)
@@ -64,7 +69,7 @@ def timed(url, params=None):
 bare = timed("/healthz")
 results = {"procedures": total, "bare_view": bare, "queries": {}}
 for query in json.loads(sys.argv[2]):
-    results["queries"][query] = timed("/nanto/procedures/", {"q": query})
+    results["queries"][query] = timed("/nanto/procedures/", {"q": query}, cold=True)
 print(json.dumps(results, ensure_ascii=False))
 """
 
@@ -133,7 +138,8 @@ def main() -> None:
         "",
         f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
         f"{args.requests} requests per query after 10 warm-up requests, in-process (Django test client: no network "
-        "or server layer). Target: p95 < 50 ms. Ratio = search p50 ÷ bare view p50 in the same run.",
+        "or server layer), the catalogue cache emptied before each timed search (the uncached query and "
+        "rendering). Target: p95 < 50 ms. Ratio = search p50 ÷ bare view p50 in the same run.",
         "",
         "| engine | query | p50 ms | p95 ms | ratio to bare view (p50) |",
         "|---|---|---:|---:|---:|",
