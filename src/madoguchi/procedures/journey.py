@@ -310,13 +310,17 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     return locked
 
 
+def _loaded(instance: Submission, relation: str) -> bool:
+    return Submission._meta.get_field(relation).is_cached(instance)  # type: ignore[union-attr]
+
+
 def _reuse_loaded_relations(locked: Submission, draft: Submission) -> None:
     """The freshly locked row points at the same municipality and applicant the caller already loaded: reuse
     them rather than asking the database again for each."""
-    if locked.municipality_id == draft.municipality_id and "municipality" in draft._state.fields_cache:
+    if locked.municipality_id == draft.municipality_id and _loaded(draft, "municipality"):
         locked.municipality = draft.municipality
         locked.procedure.municipality = draft.municipality
-    if locked.applicant_id == draft.applicant_id and "applicant" in draft._state.fields_cache:
+    if locked.applicant_id == draft.applicant_id and _loaded(draft, "applicant"):
         locked.applicant = draft.applicant
 
 
