@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import SessionAuth
@@ -49,6 +50,14 @@ class RoomOut(Schema):
     slots: list[SlotOut]
 
 
+class PhotoOut(Schema):
+    url: str = Field(description="Absolute URL of the image (JPEG, PNG or WebP; metadata removed)")
+    alt: str = Field(description="Text alternative in Japanese")
+    alt_en: str
+    width: int
+    height: int
+
+
 class FacilityOut(Schema):
     slug: str
     name: str
@@ -64,6 +73,7 @@ class FacilityOut(Schema):
     access: str
     parking: str
     online_booking: bool
+    photos: list[PhotoOut]
     rooms: list[RoomOut]
 
 
@@ -149,10 +159,17 @@ class ErrorOut(Schema):
 
 
 def _facility_out(
-    facility: Facility, rooms: dict[int, list[Any]] | None = None, slots: dict[int, list[Any]] | None = None
+    request: HttpRequest,
+    municipality_slug: str,
+    facility: Facility,
+    rooms: dict[int, list[Any]] | None = None,
+    slots: dict[int, list[Any]] | None = None,
+    photos: dict[int, list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """One facility; `rooms` and `slots` (grouped by facility and room id) avoid a query per row in lists."""
+    """One facility; `rooms`, `slots` and `photos` (grouped by facility and room id) avoid a query per row in
+    lists."""
     facility_rooms = rooms.get(facility.pk, []) if rooms is not None else list(facility.rooms.all())
+    facility_photos = photos.get(facility.pk, []) if photos is not None else list(facility.photos.all())
     return {
         "slug": facility.slug,
         "name": facility.name,
@@ -168,6 +185,20 @@ def _facility_out(
         "access": facility.access,
         "parking": facility.parking,
         "online_booking": facility.online_booking,
+        "photos": [
+            {
+                "url": request.build_absolute_uri(
+                    reverse(
+                        "facilities:photo", kwargs={"municipality_slug": municipality_slug, "photo_id": photo.public_id}
+                    )
+                ),
+                "alt": photo.alt,
+                "alt_en": photo.alt_en,
+                "width": photo.width,
+                "height": photo.height,
+            }
+            for photo in facility_photos
+        ],
         "rooms": [
             {
                 "id": str(room.public_id),
@@ -221,7 +252,11 @@ def facility_list(request: HttpRequest, slug: str, filters: Query[FacilityFilter
         )
         page = items[filters.offset : filters.offset + filters.limit]
         rooms, slots = selectors.rooms_and_slots(page)
-        return {"count": len(items), "items": [_facility_out(f, rooms, slots) for f in page]}
+        photos = selectors.photos_by_facility(page)
+        return {
+            "count": len(items),
+            "items": [_facility_out(request, municipality.slug, f, rooms, slots, photos) for f in page],
+        }
 
 
 @router.get(
@@ -443,4 +478,4 @@ def facility_detail(request: HttpRequest, slug: str, facility_slug: str) -> dict
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        return _facility_out(selectors.facility_get_public(municipality, facility_slug))
+        return _facility_out(request, municipality.slug, selectors.facility_get_public(municipality, facility_slug))

@@ -369,3 +369,41 @@ class ReductionForm(forms.ModelForm):
 
 class DayForm(forms.Form):
     date = JapaneseDateField(label=_("日付"), required=False)
+
+
+class PhotoForm(forms.Form):
+    """A new photo of a facility. The file itself is checked by photos.photo_add (type from its bytes, re-encoded
+    without metadata); this form only asks that something was chosen and that the photo is described."""
+
+    image = forms.FileField(
+        label=_("写真"),
+        help_text=_("JPEG・PNG・WebP。位置情報などの撮影情報は自動で取り除かれます。"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={
+            "required": _("写真のファイルを選択してください。"),
+            "empty": _("ファイルが空です。内容のあるファイルを選択してください。"),
+            "invalid": _("ファイルを読み取れませんでした。もう一度選択してください。"),
+        },
+    )
+    alt = forms.CharField(
+        label=_("写真の説明（代替テキスト）"),
+        max_length=200,
+        help_text=_("画面読み上げを使う方にはこの説明だけが伝わります。例：「2階 大会議室。机30台と演台」"),
+        error_messages={
+            "required": _("写真の説明を入力してください。画面読み上げを使う方にはこの説明だけが伝わります。"),
+            "max_length": _("写真の説明は200文字以内で入力してください。"),
+        },
+    )
+    alt_en = forms.CharField(
+        label=_("写真の説明（英語）"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": _("英語の説明は200文字以内で入力してください。")},
+    )
+
+
+class PhotoTextForm(forms.Form):
+    """Changing the description of a photo that is already up."""
+
+    alt = PhotoForm.base_fields["alt"]
+    alt_en = PhotoForm.base_fields["alt_en"]

@@ -42,7 +42,7 @@ WEEKDAY_LABELS = tuple(pgettext_lazy("weekday", day) for day in ("月", "火", "
 
 # Path segments the facilities URLs use next to /<slug>/facilities/<facility>/ (public, staff and API).
 RESERVED_FACILITY_SLUGS = frozenset(
-    {"register", "mine", "calendar", "rooms", "bookings", "new", "registrations", "reductions", "checkin"}
+    {"register", "mine", "calendar", "rooms", "bookings", "new", "registrations", "reductions", "checkin", "photos"}
 )
 
 
@@ -201,6 +201,49 @@ class Facility(MunicipalityOwned):
     @property
     def refund_rows(self) -> list[tuple[int, int]]:
         return parse_refund_table(self.refund_table)
+
+
+PHOTO_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+class FacilityPhoto(MunicipalityOwned):
+    """A photo on a facility's public page. On upload the image was decoded and encoded again (upright, without
+    EXIF/GPS or any other metadata) and scaled down to a web size; the bytes live in the default storage under
+    a random name and are served by `facilities:photo` only while the facility is published."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="photos", verbose_name=_("施設"))
+    storage_name = models.CharField(max_length=200, unique=True)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    alt = models.CharField(
+        _("写真の説明（代替テキスト）"),
+        max_length=200,
+        help_text=_("目の不自由な方に読み上げられます。写っているものを具体的に。例：「2階 大会議室。机30台と演台」"),
+    )
+    alt_en = models.CharField(_("写真の説明（英語）"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["facility", "position", "pk"]
+        verbose_name = _("施設の写真")
+        verbose_name_plural = _("施設の写真")
+        constraints = [
+            models.CheckConstraint(condition=~Q(alt=""), name="facility_photo_has_alt"),
+            models.CheckConstraint(condition=Q(content_type__in=PHOTO_CONTENT_TYPES), name="facility_photo_type"),
+            models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="facility_photo_has_size"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alt
+
+    @property
+    def display_alt(self) -> str:
+        return localized(self.alt, self.alt_en)
 
 
 class UnitKind(models.TextChoices):

@@ -25,6 +25,7 @@ from .models import (
     Booking,
     BookingStatus,
     Facility,
+    FacilityPhoto,
     Reduction,
     ReductionStatus,
     Registration,
@@ -93,10 +94,24 @@ def facility_get_public(municipality: Municipality, slug: str) -> Facility:
         Facility.objects.prefetch_related(
             Prefetch("rooms", queryset=Room.objects.order_by("sort_order", "pk").prefetch_related("slots")),  # type: ignore[arg-type]
             "equipment",
+            "photos",
         ),
         municipality,
         slug=slug,
         is_published=True,
+    )
+
+
+def photo_get_public(municipality: Municipality, photo_id: str) -> FacilityPhoto:
+    """A photo of a published facility (an unpublished facility's photos are not public either)."""
+    return get_object_in_municipality(
+        FacilityPhoto.objects.all(), municipality, public_id=photo_id, facility__is_published=True
+    )
+
+
+def photo_for_staff(municipality: Municipality, photo_id: str) -> FacilityPhoto:
+    return get_object_in_municipality(
+        FacilityPhoto.objects.select_related("facility"), municipality, public_id=photo_id
     )
 
 
@@ -210,7 +225,7 @@ def facilities_for_staff(municipality: Municipality) -> QuerySet[Facility]:
 
 def facility_for_staff(municipality: Municipality, facility_id: str) -> Facility:
     return get_object_in_municipality(
-        Facility.objects.prefetch_related("rooms__slots", "equipment"), municipality, public_id=facility_id
+        Facility.objects.prefetch_related("rooms__slots", "equipment", "photos"), municipality, public_id=facility_id
     )
 
 
@@ -316,3 +331,11 @@ def rooms_and_slots(facilities: list[Facility]) -> tuple[dict[int, list[Room]], 
     for slot in TimeSlot.objects.filter(room__facility__in=facilities, is_active=True).order_by("starts_at"):
         slots[slot.room_id].append(slot)
     return rooms, slots
+
+
+def photos_by_facility(facilities: list[Facility]) -> dict[int, list[FacilityPhoto]]:
+    """The photos of these facilities in their order, by facility id, in one query."""
+    photos: dict[int, list[FacilityPhoto]] = defaultdict(list)
+    for photo in FacilityPhoto.objects.filter(facility__in=facilities).order_by("position", "pk"):
+        photos[photo.facility_id].append(photo)
+    return photos

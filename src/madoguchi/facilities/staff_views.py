@@ -21,6 +21,7 @@ from madoguchi.accounts.permissions import Perm
 from madoguchi.audit.services import audit_record
 from madoguchi.core.csvexport import stream_csv
 from madoguchi.core.errors import ServiceError, apply_service_error
+from madoguchi.procedures.uploads import refused_in_request
 from madoguchi.staff.decorators import staff_view
 
 from . import payment, selectors, services
@@ -30,6 +31,8 @@ from .forms import (
     EquipmentForm,
     FacilityForm,
     MoveForm,
+    PhotoForm,
+    PhotoTextForm,
     ReductionForm,
     RegistrationDecisionForm,
     RoomForm,
@@ -39,6 +42,7 @@ from .forms import (
 )
 from .manifest import module_required
 from .models import Equipment, Facility, Reduction, RegistrationStatus, Room, TimeSlot
+from .photos import photo_add, photo_limit, photo_move, photo_remove, photo_update
 
 
 def _m(request: HttpRequest) -> Any:
@@ -536,3 +540,97 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     item = selectors.booking_by_checkin_token(municipality, token)
     return redirect("facilities_staff:booking", municipality_slug=municipality.slug, booking_id=item.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(Perm.FACILITIES_MANAGE)
+@module_required
+def photos(request: HttpRequest, facility_id: str) -> HttpResponse:
+    """The facility's photos: add one (file + description), change descriptions, reorder, remove."""
+    item = selectors.facility_for_staff(_m(request), facility_id)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        refused = refused_in_request(request).get("image")
+        if refused:
+            form.is_valid()
+            form.add_error("image", refused)
+        elif form.is_valid():
+            try:
+                photo_add(
+                    facility=item,
+                    upload=form.cleaned_data["image"],
+                    alt=form.cleaned_data["alt"],
+                    alt_en=form.cleaned_data["alt_en"],
+                    actor=request.user,
+                    request=request,
+                )
+            except ServiceError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("写真を追加しました。"))
+                return redirect(
+                    "facilities_staff:photos", municipality_slug=_m(request).slug, facility_id=item.public_id
+                )
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "facilities/staff_photos.html",
+        {"facility": item, "form": form, "photos": list(item.photos.all()), "limit": photo_limit()},
+        status=status,
+    )
+
+
+@require_POST
+@staff_view(Perm.FACILITIES_MANAGE)
+@module_required
+def photo_action(request: HttpRequest, photo_id: str) -> HttpResponse:
+    """One photo: `action` = describe (with alt, alt_en), earlier, later or remove."""
+    photo = selectors.photo_for_staff(_m(request), photo_id)
+    facility = photo.facility
+    action = request.POST.get("action", "")
+    back = redirect("facilities_staff:photos", municipality_slug=_m(request).slug, facility_id=facility.public_id)
+    if action == "remove":
+        photo_remove(photo=photo, actor=request.user, request=request)
+        messages.success(request, _("写真を削除しました。"))
+    elif action in ("earlier", "later"):
+        photo_move(photo=photo, offset=-1 if action == "earlier" else 1, actor=request.user, request=request)
+        messages.success(request, _("写真の順番を変えました。"))
+    elif action == "describe":
+        form = PhotoTextForm(request.POST)
+        error: str | None = None
+        if form.is_valid():
+            try:
+                photo_update(
+                    photo=photo,
+                    alt=form.cleaned_data["alt"],
+                    alt_en=form.cleaned_data["alt_en"],
+                    actor=request.user,
+                    request=request,
+                )
+            except ServiceError as refused:
+                error = str(refused.message)
+        else:
+            error = str(next(iter(form.errors.values()))[0])
+        if error:
+            # Back to the photos page with the typed text kept at the photo it belongs to.
+            return render(
+                request,
+                "facilities/staff_photos.html",
+                {
+                    "facility": facility,
+                    "form": PhotoForm(),
+                    "photos": list(facility.photos.all()),
+                    "limit": photo_limit(),
+                    "describe_error": {
+                        "photo": photo.pk,
+                        "message": error,
+                        "alt": request.POST.get("alt", "")[:400],
+                        "alt_en": request.POST.get("alt_en", "")[:400],
+                    },
+                },
+                status=400,
+            )
+        messages.success(request, _("写真の説明を保存しました。"))
+    else:
+        messages.error(request, _("操作を選んでください。"))
+    return back

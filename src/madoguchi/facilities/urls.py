@@ -16,6 +16,7 @@ urlpatterns = [
     path("rooms/<str:room_id>/", views.room_calendar, name="room"),
     path("rooms/<str:room_id>/availability.ics", views.room_ical, name="room_ical"),
     path("rooms/<str:room_id>/book/", views.book, name="book"),
+    path("photos/<str:photo_id>/", views.photo, name="photo"),
     path("<str:facility_slug>/", views.facility_detail, name="detail"),
     path("<str:facility_slug>/availability/", views.facility_calendar, name="facility_calendar"),
 ]

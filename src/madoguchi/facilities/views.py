@@ -10,6 +10,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -435,3 +436,26 @@ def mine_ical(request: HttpRequest, token: str) -> HttpResponse:
         details={"fields": ["bookings"], "via": "ical"},
     )
     return HttpResponse(ical.private_feed(registration, bookings), content_type="text/calendar; charset=utf-8")
+
+
+@require_GET
+@municipality_view
+@module_required
+def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
+    """The bytes of a published facility's photo. A photo's bytes never change (a new photo gets a new id), so
+    browsers and proxies may keep it for a day and revalidate with the ETag after that."""
+    item = selectors.photo_get_public(request.municipality, photo_id)  # type: ignore[attr-defined]
+    etag = f'"{item.sha256}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        try:
+            with default_storage.open(item.storage_name, "rb") as handle:
+                data = handle.read()
+        except OSError as missing:  # the row outlived its file (a restore without media, say)
+            raise Http404 from missing
+        response = HttpResponse(data, content_type=item.content_type)
+        response["Content-Disposition"] = "inline"
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

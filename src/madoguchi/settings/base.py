@@ -318,6 +318,10 @@ FACILITIES_MAP_TILE_URL = os.environ.get(
     "FACILITIES_MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
 )
 FACILITIES_MAP_ATTRIBUTION = os.environ.get("FACILITIES_MAP_ATTRIBUTION", "出典：国土地理院")
+# Facility photos: what staff may upload, and the longest edge they are scaled down to for the web.
+FACILITIES_PHOTO_MAX_BYTES = int(os.environ.get("FACILITIES_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+FACILITIES_PHOTO_MAX_EDGE = int(os.environ.get("FACILITIES_PHOTO_MAX_EDGE", "1600"))
+FACILITIES_PHOTOS_PER_FACILITY = int(os.environ.get("FACILITIES_PHOTOS_PER_FACILITY", "8"))
 # In development WhiteNoise serves straight from the apps' static folders; production serves the
 # collected, hashed and compressed copies under STATIC_ROOT (`collectstatic`).
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
