@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.core.tenancy import municipality_scope
+from madoguchi.facilities.api import FacilityPage
 from madoguchi.facilities.models import Booking
 
 from ..factories import make_user
@@ -33,8 +34,14 @@ def _payload(room, registration, day, slots, **extra):
 
 
 def test_catalogue_and_availability_are_public(facilities_a, room_a, slots_a, open_day):
-    listing = Client().get(API).json()
+    response = Client().get(API)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    listing = response.json()
     assert listing["count"] == 1 and listing["items"][0]["rooms"][0]["slots"][0]["fee"] == 1000
+    # The list is serialised by hand for speed: it must still be exactly the documented FacilityPage.
+    parsed = FacilityPage.model_validate(listing)
+    assert parsed.model_dump(mode="json") == listing
+    assert listing["items"][0]["name"] == "中央公民館"
     detail = Client().get(f"{API}/kominkan").json()
     assert detail["latitude"] == 36.7
     availability = Client().get(f"{API}/rooms/{room_a.public_id}/availability", {"month": open_day.strftime("%Y-%m")})

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,15 +21,30 @@ from .forms import AskForm
 from .manifest import KEY, module_required
 
 
+# The widget's HTML depends on nothing but the municipality's slug and the language (no user, no CSRF token:
+# it is a GET form), so each process renders it once per pair instead of on every resident page — rendering
+# its form field through the template engine cost about a millisecond a page. Bounded: slugs come from the
+# database, not from the request.
+_WIDGET_HTML: dict[tuple[str, str], str] = {}
+_WIDGET_HTML_MAX = 512
+
+
 def widget(request: HttpRequest) -> str:
     """The chat box at the end of every resident page (not on the chat page itself)."""
     match = getattr(request, "resolver_match", None)
     if match is not None and match.namespace == "faq":
         return ""
     municipality = request.municipality  # type: ignore[attr-defined]
-    return render_to_string(
-        "faq/widget.html", {"municipality": municipality, "form": AskForm(auto_id="faq-widget-%s")}, request=None
-    )
+    key = (municipality.slug, get_language() or "")
+    html = _WIDGET_HTML.get(key)
+    if html is None:
+        html = render_to_string(
+            "faq/widget.html", {"municipality": municipality, "form": AskForm(auto_id="faq-widget-%s")}, request=None
+        )
+        if len(_WIDGET_HTML) >= _WIDGET_HTML_MAX:
+            _WIDGET_HTML.clear()
+        _WIDGET_HTML[key] = html
+    return html
 
 
 def _limited(request: HttpRequest) -> bool:
