@@ -20,7 +20,6 @@ from . import selectors, services
 from .forms import AskForm
 from .manifest import KEY, module_required
 
-
 # The widget's HTML depends on nothing but the municipality's slug and the language (no user, no CSRF token:
 # it is a GET form), so each process renders it once per pair instead of on every resident page — rendering
 # its form field through the template engine cost about a millisecond a page. Bounded: slugs come from the
