@@ -291,7 +291,13 @@ def test_index_structures_exist_and_are_used(city_a, rich_catalogue):
             cursor.execute("SET enable_seqscan = off")  # a tiny table: make the planner show it can use the index
             plan = search_index.datasets_with_grams(Dataset.objects.all(), ["避難"]).explain()
             cursor.execute("RESET enable_seqscan")
-        assert "opendata_dataset_grams" in plan
+        assert "opendata_dataset_gram_array" in plan  # the GIN index over the stored array (migration 0003)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_gram_array FROM opendata_dataset WHERE search_grams <> '' ORDER BY id LIMIT 1"
+            )
+            (stored,) = cursor.fetchone()
+        assert stored and all(" " not in gram for gram in stored)  # kept in step by PostgreSQL itself
 
 
 # --- datastore_search ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
   Pairs, not the trigrams of pg_trgm or FTS5's trigram tokenizer: most Japanese search words (避難, 公園,
   防災) are two characters, which a trigram index cannot narrow. SQLite keeps the grams in the FTS5 table
   `opendata_dataset_grams` (ascii tokenizer: a gram is exactly one token); PostgreSQL in a GIN index over
-  `string_to_array(search_grams, ' ')`.
+  the stored generated column `search_gram_array` = `string_to_array(search_grams, ' ')` (migration 0003).
 - DataStore rows: a `filters` value of column i of resource r is the cell key "r<r>c<i>\\x1e<value>" on
   PostgreSQL (the elements of filter_text split on \\x1f, each prefixed with the resource, in a GIN index:
   exact), and the FTS5 phrase "r<r>c<i>x<value>" on SQLite (filter_text with the same prefix and \\x1e
@@ -32,9 +32,10 @@ FIELD_SEP, VALUE_SEP = "\x1f", "\x1e"  # as in services.filter_text
 # Runs of letters and digits: characters the FTS5 ascii tokenizer keeps inside a token (ASCII letters and
 # digits, and every non-ASCII character). Punctuation and spaces end a run in texts and terms alike.
 _WORD = re.compile(r"[^\W_]+")
-# The indexed expressions of migration 0002, verbatim: PostgreSQL uses an expression index only for the same
+# The dataset's grams as an array: a stored generated column with a GIN index (migration 0003).
+POSTGRES_DATASET_GRAMS = '"opendata_dataset"."search_gram_array"'
+# The indexed expression of migration 0002, verbatim: PostgreSQL uses an expression index only for the same
 # expression.
-POSTGRES_DATASET_GRAMS = """string_to_array("opendata_dataset"."search_grams", ' ')"""
 POSTGRES_ROW_CELLS = (
     """string_to_array(replace("opendata_resourcerow"."filter_text", E'\\x1f', """
     """E'\\x1fr' || "opendata_resourcerow"."resource_id"::text || 'c'), E'\\x1f')"""
