@@ -35,9 +35,10 @@ def admin_a(facilities_a):
     return staff_client(make_staff(facilities_a, Role.MUNICIPALITY_ADMIN))
 
 
-def _jpeg(width=200, height=100, *, gps=True) -> bytes:
-    """Left half red, right half blue, with a GPS position and a camera name in its EXIF."""
-    image = Image.new("RGB", (width, height), (0, 0, 255))
+def _jpeg(width=200, height=100, *, gps=True, shade=0) -> bytes:
+    """Left half red, right half blue (`shade` makes a different picture), with a GPS position and a camera name
+    in its EXIF."""
+    image = Image.new("RGB", (width, height), (0, shade, 255))
     image.paste((255, 0, 0), (0, 0, width // 2, height))
     exif = Image.Exif()
     exif[0x010F] = "TestCam"
@@ -151,8 +152,8 @@ def test_a_photo_needs_a_description_and_the_count_is_limited(admin_a, facility_
     assert "写真の説明を入力してください" in missing.context["form"].errors["alt"][0]
 
     for n in range(3):
-        assert _add(admin_a, facility_a, _jpeg(), alt=f"写真{n}").status_code == 302
-    fourth = _add(admin_a, facility_a, _jpeg(), alt="4枚目")
+        assert _add(admin_a, facility_a, _jpeg(shade=40 * n), alt=f"写真{n}").status_code == 302
+    fourth = _add(admin_a, facility_a, _jpeg(shade=200), alt="4枚目")
     assert fourth.status_code == 400  # posted from a page opened before the third photo was added
     assert "3枚まで" in fourth.context["form"].errors["image"][0]
     assert fourth.context["form"]["alt"].value() == "4枚目"
@@ -161,7 +162,7 @@ def test_a_photo_needs_a_description_and_the_count_is_limited(admin_a, facility_
     with pytest.raises(photo_services.ServiceError) as refused, municipality_scope(facility_a.municipality):
         photo_services.photo_add(
             facility=facility_a,
-            upload=SimpleUploadedFile("a.jpg", _jpeg()),
+            upload=SimpleUploadedFile("a.jpg", _jpeg(shade=200)),
             alt="4枚目",
             actor=None,
         )
@@ -173,8 +174,8 @@ def test_a_photo_needs_a_description_and_the_count_is_limited(admin_a, facility_
 def test_staff_reorder_describe_and_remove_photos(
     admin_a, facility_a, _photo_storage, django_capture_on_commit_callbacks
 ):
-    for alt in ("正面玄関", "大会議室", "和室"):
-        _add(admin_a, facility_a, _jpeg(), alt=alt)
+    for n, alt in enumerate(("正面玄関", "大会議室", "和室")):
+        _add(admin_a, facility_a, _jpeg(shade=60 * n), alt=alt)
     first, second, third = _photo_list(facility_a)
     action = f"/{facility_a.municipality.slug}/staff/facilities/photos/"
 
@@ -199,6 +200,16 @@ def test_staff_reorder_describe_and_remove_photos(
     with municipality_scope(facility_a.municipality):
         actions = set(AuditEvent.objects.filter(object_type="facility_photo").values_list("action", flat=True))
     assert {"facilities.photo_moved", "facilities.photo_updated", "facilities.photo_removed"} <= actions
+
+
+def test_the_same_photo_sent_twice_is_kept_once(admin_a, facility_a, _photo_storage):
+    first = _add(admin_a, facility_a, _jpeg(), alt="正面玄関")
+    again = _add(admin_a, facility_a, _jpeg(), alt="正面玄関")  # a double click or a browser retry
+    assert first.status_code == again.status_code == 302
+    assert [p.alt for p in _photo_list(facility_a)] == ["正面玄関"]
+    assert len(list((_photo_storage / "facility_photos").iterdir())) == 1
+    with municipality_scope(facility_a.municipality):
+        assert AuditEvent.objects.filter(action="facilities.photo_added").count() == 1
 
 
 def test_counter_staff_cannot_manage_photos(facilities_a, facility_a):

@@ -78,17 +78,25 @@ def photo_add(
         raise
     data, width, height = _scaled(prepared.content, prepared.content_type)
     municipality = facility.municipality
+    digest = hashlib.sha256(data).hexdigest()
     storage_name = f"facility_photos/{prepared.storage_name.rsplit('/', 1)[-1]}{EXTENSIONS[prepared.content_type]}"
-    saved_name = default_storage.save(storage_name, ContentFile(data))
+    saved_name = ""
     try:
         with transaction.atomic():
-            # The facility row lock orders concurrent uploads, so the count limit and the positions hold.
+            # The facility row lock orders concurrent uploads, so the count limit, the positions and the
+            # duplicate check hold.
             Facility.objects.select_for_update().filter(pk=facility.pk).first()
             photos = FacilityPhoto.objects.filter(municipality=municipality, facility=facility)
+            # The same picture again (a double click, a browser retry, the same file chosen twice): cleaning is
+            # deterministic, so equal bytes mean the same photo — keep the first rather than show it twice.
+            same = photos.filter(sha256=digest).first()
+            if same is not None:
+                return same
             limit = photo_limit()
             if photos.count() >= limit:
                 raise ServiceError("too_many_photos", MSG_TOO_MANY % {"max": limit}, field="image")
             last = photos.aggregate(last=Max("position"))["last"]
+            saved_name = default_storage.save(storage_name, ContentFile(data))
             photo = FacilityPhoto.objects.create(
                 municipality=municipality,
                 facility=facility,
@@ -97,7 +105,7 @@ def photo_add(
                 width=width,
                 height=height,
                 size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=digest,
                 alt=alt,
                 alt_en=alt_en,
                 position=0 if last is None else last + 1,
@@ -112,7 +120,8 @@ def photo_add(
                 details={"facility": str(facility.public_id), "bytes": len(data), "width": width, "height": height},
             )
     except BaseException:
-        default_storage.delete(saved_name)  # no row refers to the bytes: do not keep them
+        if saved_name:
+            default_storage.delete(saved_name)  # no row refers to the bytes: do not keep them
         raise
     return photo
 
