@@ -61,13 +61,13 @@ def test_manager_adds_a_described_photo_and_a_resident_sees_it(open_page, city, 
     expect_path(desk, photos_path)
     expect(desk.get_by_role("heading", level=1)).to_have_text("中央公民館の写真")
 
-    desk.get_by_label("写真", exact=True).set_input_files(_photo(tmp_path))
+    desk.get_by_label("写真 必須", exact=True).set_input_files(_photo(tmp_path))
     submit(desk, desk.get_by_role("button", name="写真を追加する"), status=400)
     summary = desk.get_by_role("alert")
     expect(summary).to_contain_text("写真の説明を入力してください")
 
-    desk.get_by_label("写真", exact=True).set_input_files(_photo(tmp_path))
-    desk.get_by_label("写真の説明（代替テキスト）").fill("2階 大会議室。机30台と演台")
+    desk.get_by_label("写真 必須", exact=True).set_input_files(_photo(tmp_path))
+    desk.get_by_label("写真の説明（代替テキスト） 必須", exact=True).fill("2階 大会議室。机30台と演台")
     submit(desk, desk.get_by_role("button", name="写真を追加する"))
     expect(desk.locator("main")).to_contain_text("写真を追加しました。")
     expect(desk.get_by_role("img", name="2階 大会議室。机30台と演台")).to_be_visible()
