@@ -26,10 +26,10 @@ class RateLimited(ServiceError):
     """Raised by API code over a limit: the API's ServiceError handler answers 429 in the error shape, with
     Retry-After from `retry_after`."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, message: Any = None):
         super().__init__(
             "rate_limited",
-            _("短時間に多くのリクエストがありました。しばらくたってから、もう一度お試しください。"),
+            message or _("短時間に多くのリクエストがありました。しばらくたってから、もう一度お試しください。"),
             status=429,
         )
         self.retry_after = retry_after

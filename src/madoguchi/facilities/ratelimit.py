@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from madoguchi.core.errors import ServiceError
+from madoguchi.core.ratelimit import RateLimited as CoreRateLimited
 from madoguchi.core.ratelimit import hit
 
 
@@ -51,14 +51,14 @@ def limited(
     return decorator
 
 
-class RateLimited(ServiceError):
+class RateLimited(CoreRateLimited):
+    """The API's answer at window opening: the core 429 (Retry-After from the ServiceError handler), saying how
+    long to wait."""
+
     def __init__(self, seconds: int):
         super().__init__(
-            "rate_limited",
-            _("混み合っています。%(seconds)s秒ほどたってから、もう一度お試しください。") % {"seconds": seconds},
-            status=429,
+            seconds, _("混み合っています。%(seconds)s秒ほどたってから、もう一度お試しください。") % {"seconds": seconds}
         )
-        self.retry_after = seconds
 
 
 def api_limit(request: HttpRequest, bucket: str) -> None:
