@@ -162,25 +162,32 @@ def test_stored_tokens_keep_sentence_breaks_and_the_previous_format_is_refused()
 
 
 def _related_words_corpus():
-    # 蜂 and 巣 occur together in several FAQs, so the latent space puts them close; the question says 蜂 only.
+    # 蜂 occurs with 巣 and 駆除 in several FAQs, so the latent space puts them close; the question says 蜂 only,
+    # the "nest" FAQ never does. (蜂の巣 is one dictionary word, so the FAQs keep 蜂 and 巣 apart.)
     return [
-        Document("nest", "巣の駆除", "巣を見つけたら環境課へ。"),
-        Document("bee1", "蜂に刺された", "蜂の巣に近づかないでください。"),
-        Document("bee2", "蜂の種類", "蜂は巣を作ります。"),
-        Document("bee3", "蜂の季節", "夏は蜂の巣が大きくなります。"),
-        Document("bus", "市バスの運賃", "大人210円、子ども110円です。"),
-        Document("bus2", "バスの定期券", "定期券は営業所で買えます。"),
+        Document("nest", "巣の駆除", "巣の駆除は業者へ。"),
+        Document("bee1", "蜂に刺された", "蜂が作った巣は業者が駆除します。"),
+        Document("bee2", "蜂を見つけた", "蜂に近づかず、巣の駆除を頼んでください。"),
+        Document("bee3", "蜂が多い", "夏は蜂が増えるので巣を早めに駆除してください。"),
+        Document("bus", "市バスの運賃", "市バスの運賃は210円です。"),
+        Document("bus2", "バスの定期券", "市バスの定期券と運賃。"),
+        Document("bus3", "バスの時刻表", "市バスの時刻表と運賃表。"),
     ]
 
 
 def test_lsa_links_a_question_to_an_faq_through_words_that_occur_together():
-    # Two dimensions for six FAQs: the space has room for the two topics, not for each word on its own.
-    reranker = dataclasses.replace(retrieval.DEFAULT_RERANKER, lsa_dimensions=2)
-    index = Index.build(_related_words_corpus(), reranker=reranker)
-    assert index._word_question.scores(retrieval.tokenizer().words("蜂がいる"))[0] == 0  # no word in common
-    scores = index._lsa.scores(retrieval.tokenizer().words("蜂がいる"))
-    by_id = dict(zip(index.ids, scores, strict=True))
-    assert by_id["nest"] > by_id["bus"] + 0.3 and by_id["nest"] > by_id["bus2"] + 0.3
+    words = retrieval.tokenizer().words("蜂がいる")
+
+    def lsa_scores(dimensions: int) -> dict[str, float]:
+        reranker = dataclasses.replace(retrieval.DEFAULT_RERANKER, lsa_dimensions=dimensions)
+        index = Index.build(_related_words_corpus(), reranker=reranker)
+        assert index._word_question.scores(words)[0] == 0  # "nest" has no word of the question
+        return dict(zip(index.ids, index._lsa.scores(words), strict=True))
+
+    # Two dimensions for seven FAQs: room for the two topics, not for each word on its own.
+    truncated = lsa_scores(2)
+    assert truncated["nest"] > truncated["bus"] + 0.5 and truncated["nest"] > truncated["bus2"] + 0.5
+    assert lsa_scores(100)["nest"] == pytest.approx(0, abs=1e-6)  # at full rank it is plain TF-IDF cosine
 
 
 def test_lsa_of_a_small_corpus_is_the_exact_svd():

@@ -547,7 +547,11 @@ class _Lsa:
 
         sample = times(np.random.default_rng(0).standard_normal((terms, width)))
         for _round in range(self.POWER_ITERATIONS):
-            sample = times(transposed_times(_orthonormal(sample)))
+            # Columns rescaled rather than orthonormalised between rounds: two rounds cannot collapse them in
+            # double precision (singular values of TF-IDF matrices fall slowly), and every small LAPACK call
+            # costs a quarter of a second on a busy machine with two BLAS threads.
+            sample /= np.maximum(np.linalg.norm(sample, axis=0), 1e-300)
+            sample = times(transposed_times(sample))
         basis = _orthonormal(sample)
         projected = transposed_times(basis)  # Xᵀ Q: the SVD of its transpose is X's, restricted to the basis
         squares, left = np.linalg.eigh(projected.T @ projected)
