@@ -21,9 +21,9 @@ Pipeline for each text (an FAQ's question, each phrasing, its keywords, its answ
    the four signals and the first-stage rank, how much of the question (IDF-weighted) the FAQ's question side
    and the whole FAQ contain, the length of the FAQ's question (broad FAQs answer more questions), cosine in
    a latent semantic space of the FAQs (`_Lsa`: related words, not only the same ones) and TF-IDF cosine with
-   the FAQ's closest answer sentence. The fusion alone stalled near SR@1 .47 on LocalGovFAQ while a judged FAQ
-   was among its best 50 for 92% of the questions; bench/faq_localgovfaq.py fits the weights and reports the
-   cross-validated gain of the model and of each feature.
+   the FAQ's closest answer sentence. On LocalGovFAQ the fusion alone ranked a judged FAQ first far less often
+   than it had one among its best 50; bench/faq_localgovfaq.py fits the weights and reports the cross-validated
+   gain of the model and of each feature (bench/README.md).
 
 Analysis is the cost of an index build (BM25, cosine and the LSA over 2,000 FAQs take about a second), so
 each distinct text's analysis is kept in a bounded process-wide cache: rebuilding after one FAQ changed
