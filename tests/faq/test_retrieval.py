@@ -1,4 +1,8 @@
+import dataclasses
 import time
+
+import numpy as np
+import pytest
 
 from madoguchi.faq import retrieval
 from madoguchi.faq.retrieval import Document, Index, Synonyms, normalize
@@ -141,3 +145,91 @@ def test_stored_tokens_round_trip_and_older_formats_are_refused():
 def test_an_faq_without_question_words_still_ranks_on_its_answer():
     docs = [Document("blank", "？？？", "粗大ごみは申し込んでから出してください。"), *DOCS[:2]]
     assert Index.build(docs).rank("粗大ごみの申し込み").hits[0].id == "blank"
+
+
+def test_an_answer_keeps_its_sentence_breaks():
+    analysis = retrieval.tokenizer().analyse("市民課で交付します。手数料は300円です！。土曜日は？")
+    assert analysis.sentences() == [("市民", "課", "交付"), ("手数", "料", "300", "円"), ("土曜", "日")]
+    assert retrieval.tokenizer().analyse("。。住民票。。").breaks == ()  # no empty sentences at either end
+
+
+def test_stored_tokens_keep_sentence_breaks_and_the_previous_format_is_refused():
+    tokenized = retrieval.tokenize_document(DOCS[0])
+    stored = tokenized.to_stored()
+    assert stored[3][2] == list(tokenized.answer.breaks) and tokenized.answer.breaks
+    assert retrieval.TokenizedDocument.from_stored(stored).answer.sentences() == tokenized.answer.sentences()
+    assert retrieval.TokenizedDocument.from_stored([stored[0], 2, stored[2], stored[3][:2]]) is None
+
+
+def _related_words_corpus():
+    # 蜂 occurs with 巣 and 駆除 in several FAQs, so the latent space puts them close; the question says 蜂 only,
+    # the "nest" FAQ never does. (蜂の巣 is one dictionary word, so the FAQs keep 蜂 and 巣 apart.)
+    return [
+        Document("nest", "巣の駆除", "巣の駆除は業者へ。"),
+        Document("bee1", "蜂に刺された", "蜂が作った巣は業者が駆除します。"),
+        Document("bee2", "蜂を見つけた", "蜂に近づかず、巣の駆除を頼んでください。"),
+        Document("bee3", "蜂が多い", "夏は蜂が増えるので巣を早めに駆除してください。"),
+        Document("bus", "市バスの運賃", "市バスの運賃は210円です。"),
+        Document("bus2", "バスの定期券", "市バスの定期券と運賃。"),
+        Document("bus3", "バスの時刻表", "市バスの時刻表と運賃表。"),
+    ]
+
+
+def test_lsa_links_a_question_to_an_faq_through_words_that_occur_together():
+    words = retrieval.tokenizer().words("蜂がいる")
+
+    def lsa_scores(dimensions: int) -> dict[str, float]:
+        reranker = dataclasses.replace(retrieval.DEFAULT_RERANKER, lsa_dimensions=dimensions)
+        index = Index.build(_related_words_corpus(), reranker=reranker)
+        assert index._word_question.scores(words)[0] == 0  # "nest" has no word of the question
+        return dict(zip(index.ids, index._lsa.scores(words), strict=True))
+
+    # Two dimensions for seven FAQs: room for the two topics, not for each word on its own.
+    truncated = lsa_scores(2)
+    assert truncated["nest"] > truncated["bus"] + 0.5 and truncated["nest"] > truncated["bus2"] + 0.5
+    assert lsa_scores(100)["nest"] == pytest.approx(0, abs=1e-6)  # at full rank it is plain TF-IDF cosine
+
+
+def test_lsa_of_a_small_corpus_is_the_exact_svd():
+    index = Index.build(_related_words_corpus())
+    lsa = index._lsa
+    postings = lsa.cosine.postings
+    matrix = np.zeros((postings.size, len(postings.vocab)))
+    matrix[postings.docs, np.repeat(np.arange(len(postings.vocab)), postings.df.astype(int))] = lsa.cosine.weights
+    left, singular, _right = np.linalg.svd(matrix, full_matrices=False)
+    exact = left * singular
+    exact /= np.linalg.norm(exact, axis=1, keepdims=True)
+    np.testing.assert_allclose(lsa.document_vectors @ lsa.document_vectors.T, exact @ exact.T, atol=1e-6)
+
+
+def test_candidate_features_measure_coverage_and_length():
+    index = Index.build(DOCS)
+    _words, order, features = index.candidate_features("住民票の写し", 10)
+    row = features[order.index(index.ids.index("juminhyo"))]
+    column = {name: n for n, name in enumerate(retrieval.FEATURES)}
+    assert row[column["question_coverage"]] == 1.0 and row[column["coverage"]] == 1.0
+    assert row[column["first_stage_rank"]] == 0.0  # the best first-stage candidate
+    assert row[column["question_length"]] == pytest.approx(np.log1p(len(retrieval.tokenizer().words(DOCS[0].question))))
+
+
+def test_the_reranker_decides_the_order_and_hit_scores_are_odds_against_the_best():
+    docs = [
+        Document("long", "図書館の本の返却ポストと開館時間と休館日について", "図書館は9時からです。"),
+        Document("short", "図書館について", "図書館は駅前です。"),
+    ]
+    weights = dict.fromkeys(retrieval.FEATURES, 0.0)
+    prefers_short = retrieval.Reranker(weights=tuple({**weights, "question_length": -5.0}.values()))
+    prefers_long = retrieval.Reranker(weights=tuple({**weights, "question_length": 5.0}.values()))
+    assert Index.build(docs, reranker=prefers_short).rank("図書館").hits[0].id == "short"
+    ranked = Index.build(docs, reranker=prefers_long).rank("図書館")
+    assert [h.id for h in ranked.hits] == ["long", "short"]
+    assert ranked.hits[0].score == 1.0 and 0 < ranked.hits[1].score < 0.01
+    with pytest.raises(ValueError):
+        retrieval.Reranker(weights=(1.0,))
+
+
+def test_an_faq_without_an_answer_is_still_ranked():
+    docs = [Document("noanswer", "粗大ごみの出し方", ""), *DOCS[:2]]
+    index = Index.build(docs)
+    assert index.rank("粗大ごみを出したい").hits[0].id == "noanswer"
+    assert Index.build([Document("only", "住民票", "")]).rank("住民票").hits[0].id == "only"

@@ -102,7 +102,7 @@ def rebuild_stored_tokens(municipality: Municipality) -> int:
 
 
 def _from_tokens(municipality: Municipality, rows: list[list], synonyms: retrieval.Synonyms) -> retrieval.Index | None:
-    """The index from the stored Sudachi output (BM25 and cosine only, no analysis); None when the rows are
+    """The index from the stored Sudachi output (BM25, cosine and LSA only, no analysis); None when the rows are
     of an older analysis or do not match the published FAQs, so the caller analyses the texts itself."""
     published = {doc.id for _faq, doc in _documents(municipality)}
     documents = [retrieval.TokenizedDocument.from_stored(row) for row in rows]

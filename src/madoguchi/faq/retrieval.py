@@ -15,14 +15,23 @@ Pipeline for each text (an FAQ's question, each phrasing, its keywords, its answ
    each phrasing and the keywords, so an FAQ with many phrasings is not diluted). Cosine, unlike BM25,
    penalises an FAQ question about something more specific than what was asked;
 5. the question is expanded with the municipality's synonyms before analysis;
-6. fused score = Σ weight × (score / best score of that signal), so every signal counts on the same 0–1 scale.
+6. first stage: fused score = Σ weight × (score / best score of that signal), so every signal counts on the
+   same 0–1 scale;
+7. second stage: the first stage's best 50 are reordered by a linear model (`Reranker`) over ten `FEATURES`:
+   the four signals and the first-stage rank, how much of the question (IDF-weighted) the FAQ's question side
+   and the whole FAQ contain, the length of the FAQ's question (broad FAQs answer more questions), cosine in
+   a latent semantic space of the FAQs (`_Lsa`: related words, not only the same ones) and TF-IDF cosine with
+   the FAQ's closest answer sentence. On LocalGovFAQ the fusion alone ranked a judged FAQ first far less often
+   than it had one among its best 50; bench/faq_localgovfaq.py fits the weights and reports the cross-validated
+   gain of the model and of each feature (bench/README.md).
 
-Analysis is the cost of an index build (BM25 and cosine over 2,000 FAQs take well under a second), so each
-distinct text's analysis is kept in a bounded process-wide cache: rebuilding after one FAQ changed analyses
-only that FAQ.
+Analysis is the cost of an index build (BM25, cosine and the LSA over 2,000 FAQs take about a second), so
+each distinct text's analysis is kept in a bounded process-wide cache: rebuilding after one FAQ changed
+analyses only that FAQ.
 
 `confidence()` is separate from ranking: the IDF-weighted share of the question's content words that the best
-FAQ contains (question side counts fully, answer only half), times a penalty when the runner-up is as good.
+FAQ contains (question side counts fully, answer only half), times a penalty when the runner-up is nearly as
+likely (its odds against the best, from the reranker's scores).
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 
 import numpy as np
 
@@ -48,6 +57,9 @@ _KYUJI = str.maketrans(
 _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 _SKIP, _KEEP, _NUMBER = 0, 1, 2
+# Morphemes that end a sentence (after NFKC, so full-width ！？ are these too); `_form` gives them _BREAK.
+_SENTENCE_ENDS = frozenset({"。", "!", "?", "．"})
+_BREAK = "。"
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞"}
 # Katakana → hiragana (ァ U+30A1 … ヶ U+30F6 sit 0x60 above ぁ … ゖ), applied to analysed words only.
 _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
@@ -110,14 +122,22 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The content words of one text: normalised forms (`words`) and, in the same order, surfaces."""
+    """The content words of one text: normalised forms (`words`) and, in the same order, surfaces; `breaks`
+    are the positions in `words` where a new sentence starts (after 。！？), so an answer can be compared
+    sentence by sentence."""
 
     words: tuple[str, ...] = ()
     surfaces: tuple[str, ...] = ()
+    breaks: tuple[int, ...] = ()
 
     def grams(self) -> list[str]:
         """Characters and character bigrams within each content word's surface."""
         return list(chain.from_iterable(map(_surface_grams, self.surfaces)))
+
+    def sentences(self) -> list[tuple[str, ...]]:
+        """The words of each sentence (sentences without content words left out)."""
+        bounds = [0, *self.breaks, len(self.words)]
+        return [self.words[a:b] for a, b in pairwise(bounds) if b > a]
 
 
 @lru_cache(maxsize=65536)
@@ -191,6 +211,7 @@ class Tokenizer:
     def _analyse(self, text: str) -> Analysis:
         words: list[str] = []
         surfaces: list[str] = []
+        breaks: list[int] = []
         by_word_id = self._by_word_id
         clean_surface = self._clean_surface
         sudachi = self._sudachi()
@@ -204,6 +225,10 @@ class Tokenizer:
                         by_word_id[word_id] = form
                 if not form:
                     continue
+                if form is _BREAK:
+                    if words and (not breaks or breaks[-1] < len(words)):
+                        breaks.append(len(words))
+                    continue
                 surface = morpheme.surface()
                 cleaned = clean_surface.get(surface)
                 if cleaned is None:
@@ -212,14 +237,17 @@ class Tokenizer:
                         clean_surface[surface] = cleaned
                 words.append(form)
                 surfaces.append(cleaned)
-        return Analysis(tuple(words), tuple(surfaces))
+        if breaks and breaks[-1] == len(words):
+            breaks.pop()
+        return Analysis(tuple(words), tuple(surfaces), tuple(breaks))
 
     def _form(self, morpheme) -> str:
-        """The word a morpheme contributes ("" when it is skipped): its normalised form, or for a number its
-        surface, katakana folded; interned, as the same few thousand words recur in every FAQ."""
+        """The word a morpheme contributes ("" when it is skipped, _BREAK when it ends a sentence): its
+        normalised form, or for a number its surface, katakana folded; interned, as the same few thousand words
+        recur in every FAQ."""
         kind = self._pos_kind(morpheme.part_of_speech_id())
         if kind == _SKIP:
-            return ""
+            return _BREAK if morpheme.surface() in _SENTENCE_ENDS else ""
         form = morpheme.surface() if kind == _NUMBER else morpheme.normalized_form()
         form = form.translate(_KATAKANA_TO_HIRAGANA)
         if form in _STOP or _NON_WORD.fullmatch(form):
@@ -277,7 +305,7 @@ class TokenizedDocument:
             self.id,
             STORED_FORMAT,
             [[list(u.words), list(u.surfaces)] for u in self.question_units],
-            [list(self.answer.words), list(self.answer.surfaces)],
+            [list(self.answer.words), list(self.answer.surfaces), list(self.answer.breaks)],
         ]
 
     @classmethod
@@ -287,16 +315,20 @@ class TokenizedDocument:
             return None
         faq_id, _format, units, answer = row
 
-        def analysis(pair: Sequence) -> Analysis:
-            words, surfaces = pair
-            return Analysis(tuple(map(sys.intern, words)), tuple(map(sys.intern, surfaces)))
+        def analysis(stored: Sequence) -> Analysis:
+            words, surfaces, *breaks = stored
+            return Analysis(
+                tuple(map(sys.intern, words)),
+                tuple(map(sys.intern, surfaces)),
+                tuple(int(b) for b in breaks[0]) if breaks else (),
+            )
 
         return cls(id=str(faq_id), question_units=tuple(analysis(u) for u in units), answer=analysis(answer))
 
 
 # Raised whenever the analysis changes (POS filter, folding, stopwords), so stored tokens of an older
 # analysis are ignored rather than mixed with new ones.
-STORED_FORMAT = 2
+STORED_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -315,6 +347,40 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+
+# What the reranker sees of each candidate FAQ (see `Index.candidate_features`).
+FEATURES = (
+    "word_all",  # the four first-stage signals, each divided by its best score over all FAQs
+    "word_question",
+    "gram_all",
+    "gram_question",
+    "first_stage_rank",  # log(1 + position) in the fused first-stage ranking
+    "question_coverage",  # IDF-weighted share of the question's words on the FAQ's question side
+    "coverage",  # the same share anywhere in the FAQ (question side or answer)
+    "question_length",  # log(1 + words in the FAQ's question line): a broad FAQ answers more questions
+    "lsa",  # cosine in the latent semantic space of the FAQs (related words, not only the same ones)
+    "answer_sentence",  # TF-IDF cosine with the FAQ's closest answer sentence, over the best of all FAQs
+)
+
+
+@dataclass(frozen=True)
+class Reranker:
+    """A linear model over `FEATURES` that reorders the first stage's best `candidates`. Its weights were
+    fitted by bench/faq_localgovfaq.py --fit (softmax over each question's candidates, L2-regularised, on
+    the LocalGovFAQ development split; the benchmark reports the cross-validated figures). exp(score) is
+    proportional to the model's probability that a candidate answers the question."""
+
+    weights: tuple[float, ...]
+    candidates: int = 50
+    lsa_dimensions: int = 100
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise ValueError(f"a reranker needs {len(FEATURES)} weights, one per feature")
+
+
+# Fitted by `bench/faq_localgovfaq.py --fit` (in FEATURES' order, on the raw features).
+DEFAULT_RERANKER = Reranker(weights=(0.6123, -0.4821, 1.4403, 1.1312, -0.2889, 0.8225, 1.6818, -1.0512, 2.2122, 0.7002))
 
 
 @dataclass(frozen=True)
@@ -398,9 +464,9 @@ class _Cosine:
         norms = np.sqrt(np.bincount(p.docs, weights=weights**2, minlength=p.size))
         self.weights = weights / np.where(norms > 0, norms, 1.0)[p.docs]
 
-    def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        if not self.size or not tokens:
-            return np.zeros(self.size, dtype=np.float64)
+    def query_weights(self, tokens: Sequence[str]) -> tuple[list[tuple[int, float]], float]:
+        """The question's known terms with their TF-IDF weights, and the norm of its whole vector (unknown
+        words included, so a question about something the FAQs never mention scores low)."""
         p = self.postings
         counts: dict[str, int] = {}
         for token in tokens:
@@ -413,16 +479,110 @@ class _Cosine:
             norm += weight * weight
             if term >= 0:
                 query.append((term, weight))
+        return query, math.sqrt(norm)
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        if not self.size or not tokens:
+            return np.zeros(self.size, dtype=np.float64)
+        p = self.postings
+        query, norm = self.query_weights(tokens)
         unit_scores = np.zeros(p.size, dtype=np.float64)
         for term, weight in query:
             start, end = p.ptr[term], p.ptr[term + 1]
             unit_scores[p.docs[start:end]] += self.weights[start:end] * weight
-        unit_scores /= math.sqrt(norm) or 1.0
+        unit_scores /= norm or 1.0
         if self.one_unit_each:
             return unit_scores
         out = np.zeros(self.size, dtype=np.float64)
         np.maximum.at(out, self.unit_document, unit_scores)
         return out
+
+
+class _Lsa:
+    """Latent semantic analysis: a rank-`dimensions` truncated SVD of the FAQs' TF-IDF matrix (the L2-normalised
+    weights of a one-unit-per-FAQ `_Cosine`), so a question meets an FAQ whose words occur in the same FAQs as
+    its own (スズメバチ and 蜂の巣, 産後 and 出生届) and not only the same words. Computed with a randomised range
+    finder (Halko, Martinsson and Tropp 2011; two power iterations, a fixed seed so every process gets the same
+    space) from products of the sparse postings with thin dense matrices: no document × term matrix is formed."""
+
+    OVERSAMPLING = 20
+    POWER_ITERATIONS = 2
+
+    def __init__(self, cosine: _Cosine, dimensions: int) -> None:
+        self.cosine = cosine
+        p = cosine.postings
+        size, terms = p.size, len(p.vocab)
+        width = min(dimensions + self.OVERSAMPLING, size, terms)
+        rank = min(dimensions, width)
+        self.term_vectors = np.zeros((terms, rank))
+        self.document_vectors = np.zeros((size, rank))
+        if rank == 0:
+            return
+        # Postings are grouped by term; a second ordering groups them by document. Each product sums blocks
+        # of weighted rows with reduceat, a few columns at a time to bound the temporary arrays.
+        posting_docs, values = p.docs, cosine.weights
+        by_doc = np.argsort(posting_docs, kind="stable")
+        doc_counts = np.bincount(posting_docs, minlength=size)
+        nonempty = np.flatnonzero(doc_counts)
+        doc_starts = np.concatenate(([0], np.cumsum(doc_counts)[:-1]))[nonempty]
+        doc_terms = np.repeat(np.arange(terms), p.df.astype(np.int64))[by_doc]
+        doc_values = values[by_doc]
+        term_starts = p.ptr[:-1]
+        block = max(1, 4_000_000 // max(len(values), 1))
+
+        def times(dense: np.ndarray) -> np.ndarray:  # X @ dense, dense: terms × width
+            out = np.zeros((size, dense.shape[1]))
+            for c in range(0, dense.shape[1], block):
+                rows = doc_values[:, None] * dense[doc_terms, c : c + block]
+                out[nonempty, c : c + block] = np.add.reduceat(rows, doc_starts, axis=0)
+            return out
+
+        def transposed_times(dense: np.ndarray) -> np.ndarray:  # Xᵀ @ dense, dense: documents × width
+            out = np.zeros((terms, dense.shape[1]))
+            for c in range(0, dense.shape[1], block):
+                out[:, c : c + block] = np.add.reduceat(
+                    values[:, None] * dense[posting_docs, c : c + block], term_starts, axis=0
+                )
+            return out
+
+        sample = times(np.random.default_rng(0).standard_normal((terms, width)))
+        for _round in range(self.POWER_ITERATIONS):
+            # Columns rescaled rather than orthonormalised between rounds: two rounds cannot collapse them in
+            # double precision (singular values of TF-IDF matrices fall slowly), and every small LAPACK call
+            # costs a quarter of a second on a busy machine with two BLAS threads.
+            sample /= np.maximum(np.linalg.norm(sample, axis=0), 1e-300)
+            sample = times(transposed_times(sample))
+        basis = _orthonormal(sample)
+        projected = transposed_times(basis)  # Xᵀ Q: the SVD of its transpose is X's, restricted to the basis
+        squares, left = np.linalg.eigh(projected.T @ projected)
+        keep = np.argsort(-squares)[:rank]
+        singular = np.sqrt(np.maximum(squares[keep], 0.0))
+        left = left[:, keep]
+        # Single precision halves what each process keeps per municipality; cosines need no more.
+        self.term_vectors = ((projected @ left) / np.where(singular > 0, singular, 1.0)).astype(np.float32)
+        documents = (basis @ left) * singular
+        norms = np.linalg.norm(documents, axis=1, keepdims=True)
+        self.document_vectors = (documents / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """Cosine between the question folded into the space and each FAQ."""
+        query, _norm = self.cosine.query_weights(tokens)
+        if not query or not self.term_vectors.shape[1]:
+            return np.zeros(len(self.document_vectors))
+        terms, weights = zip(*query, strict=True)
+        folded = np.asarray(weights, dtype=np.float32) @ self.term_vectors[list(terms)]
+        norm = float(np.linalg.norm(folded))
+        if norm == 0:
+            return np.zeros(len(self.document_vectors))
+        return (self.document_vectors @ (folded / norm)).astype(np.float64)
+
+
+def _orthonormal(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns' span, from the eigenvectors of the small Gram matrix rather than a
+    QR decomposition: LAPACK's QR is slow on a busy machine with several BLAS threads, a k × k eigh is not."""
+    squares, vectors = np.linalg.eigh(matrix.T @ matrix)
+    kept = squares > squares.max() * 1e-10 if len(squares) else squares > 0
+    return (matrix @ vectors[:, kept]) / np.sqrt(squares[kept])
 
 
 class Synonyms:
@@ -468,11 +628,13 @@ class Index:
         *,
         synonyms: Synonyms | None = None,
         weights: Weights = DEFAULT_WEIGHTS,
+        reranker: Reranker | None = DEFAULT_RERANKER,
     ) -> None:
         self.documents = list(documents)
         self.ids = [d.id for d in self.documents]
         self.synonyms = synonyms or Synonyms()
         self.weights = weights
+        self.reranker = reranker
         size = len(self.documents)
         # An FAQ without any question line still competes on its answer, through an empty unit.
         units = [(n, unit) for n, d in enumerate(self.documents) for unit in (d.question_units or (EMPTY,))]
@@ -494,6 +656,19 @@ class Index:
         )
         self._word_question = _Cosine([list(unit.words) for _n, unit in units], unit_document, size)
         self._gram_question = _Cosine(unit_grams, unit_document, size)
+        if reranker is not None:
+            # An FAQ without an answer sentence gets an empty one, like a question without words above.
+            sentences = [(n, s) for n, d in enumerate(self.documents) for s in (d.answer.sentences() or [()])]
+            self._answer_sentence = _Cosine([s for _n, s in sentences], [n for n, _s in sentences], size)
+            whole = _Cosine(
+                [q + list(d.answer.words) for q, d in zip(question_words, self.documents, strict=True)],
+                range(size),
+                size,
+            )
+            self._lsa = _Lsa(whole, reranker.lsa_dimensions)
+            self._question_length = np.log1p(
+                [len(d.question_units[0].words) if d.question_units else 0 for d in self.documents]
+            )
         self._question_sets = [frozenset(words) for words in question_words]
         self._answer_sets = [frozenset(d.answer.words) for d in self.documents]
         df: dict[str, int] = {}
@@ -531,17 +706,61 @@ class Index:
                 total += weight * (scores / top)
         return total
 
-    def rank(self, text: str, *, top: int = 10) -> Ranked:
-        if not self.documents:
-            return Ranked(hits=[], confidence=0.0)
+    def candidate_features(self, text: str, candidates: int) -> tuple[list[str], list[int], np.ndarray]:
+        """The question's words, the first stage's best `candidates` FAQs (fused score above 0) and their
+        `FEATURES`, one row per candidate. Needs an index built with a reranker."""
         words, signals = self.signal_scores(text)
         fused = self.fuse(signals)
-        order = [i for i in _top_indices(fused, top) if fused[i] > 0]
-        hits = [Hit(self.ids[i], float(fused[i])) for i in order]
-        confidence = self.confidence(text[:MAX_QUERY_CHARS], order, fused)
+        order = [i for i in _top_indices(fused, candidates) if fused[i] > 0]
+        features = np.zeros((len(order), len(FEATURES)))
+        if not order:
+            return words, order, features
+        for column, name in enumerate(self.SIGNALS):
+            scores = signals[name]
+            top = float(scores.max())
+            if top > 0:
+                features[:, column] = scores[order] / top
+        features[:, 4] = np.log1p(np.arange(len(order)))
+        distinct = list(dict.fromkeys(words))
+        idf = [self._idf.get(word, self._unknown_idf) for word in distinct]
+        total = sum(idf) or 1.0
+        for row, i in enumerate(order):
+            question_side, answer_side = self._question_sets[i], self._answer_sets[i]
+            on_question = sum(w for word, w in zip(distinct, idf, strict=True) if word in question_side)
+            in_answer = sum(
+                w for word, w in zip(distinct, idf, strict=True) if word in answer_side and word not in question_side
+            )
+            features[row, 5] = on_question / total
+            features[row, 6] = (on_question + in_answer) / total
+        features[:, 7] = self._question_length[order]
+        features[:, 8] = self._lsa.scores(words)[order]
+        sentence = self._answer_sentence.scores(words)
+        top = float(sentence.max())
+        if top > 0:
+            features[:, 9] = sentence[order] / top
+        return words, order, features
+
+    def rank(self, text: str, *, top: int = 10) -> Ranked:
+        """The best `top` FAQs. Hit scores are relative: with a reranker exp(score − best score), the model's
+        odds of each FAQ against the best; without, the fused score."""
+        if not self.documents:
+            return Ranked(hits=[], confidence=0.0)
+        if self.reranker is None:
+            words, signals = self.signal_scores(text)
+            fused = self.fuse(signals)
+            order = [i for i in _top_indices(fused, top) if fused[i] > 0]
+            relative = [float(fused[i]) for i in order]
+        else:
+            words, candidates, features = self.candidate_features(text, max(top, self.reranker.candidates))
+            scores = features @ np.asarray(self.reranker.weights)
+            reordered = np.argsort(-scores, kind="stable")[:top]
+            order = [candidates[j] for j in reordered]
+            relative = [float(math.exp(scores[j] - scores[reordered[0]])) for j in reordered]
+        hits = [Hit(self.ids[i], score) for i, score in zip(order, relative, strict=True)]
+        confidence = self.confidence(text[:MAX_QUERY_CHARS], order, relative)
         return Ranked(hits=hits, confidence=confidence, query_words=words)
 
-    def confidence(self, text: str, order: Sequence[int], fused: np.ndarray) -> float:
+    def confidence(self, text: str, order: Sequence[int], scores: Sequence[float]) -> float:
         """0–1: how much of what was asked the best FAQ covers, lowered when the runner-up is nearly as good.
 
         The question is split into units: each content word, weighted by its IDF, except that a phrase with
@@ -576,8 +795,8 @@ class Index:
         if not total:
             return 0.0
         coverage = sum(weight * share for weight, share in units) / total
-        if len(order) > 1 and fused[best] > 0:
-            margin = (fused[best] - fused[order[1]]) / fused[best]
+        if len(order) > 1 and scores[0] > 0:
+            margin = (scores[0] - scores[1]) / scores[0]
             coverage *= 0.85 + 0.15 * min(1.0, margin * 4)
         return round(min(1.0, coverage), 4)
 

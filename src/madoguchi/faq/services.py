@@ -320,7 +320,8 @@ def faq_ask(*, municipality: Municipality, text: str, channel: str = Channel.WEB
     best = ordered[0] if answered else None
     related: list[Faq] = []
     if best is not None:
-        # Related: the next candidates that score at least a third of the best, then the same category's.
+        # Related: the next candidates whose odds against the best (the hit score) are at least about a third,
+        # then the same category's.
         floor = ranked.hits[0].score * RELATED_SCORE_SHARE
         close = {hit.id for hit in ranked.hits[1:] if hit.score >= floor}
         related = [f for f in ordered[1:] if str(f.public_id) in close][:RELATED_COUNT]
