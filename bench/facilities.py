@@ -4,12 +4,15 @@ PostgreSQL.
 1. Month availability (HTML page and API) for one room, and the month of all four rooms of a facility, with
    30 facilities × 4 rooms × 3 slots × 31 days booked at 60%: p50/p95 and throughput, and the ratio to a bare
    Django view (/healthz) measured by the same server in the same rounds. Target: p95 < 100 ms on PostgreSQL.
-   The constant number of queries is asserted in tests/facilities/test_queries.py.
+   Latency is measured with one keep-alive client per core (--latency-clients); the same pages are then run
+   saturated (--concurrency clients, more than the cores), where p95 is mostly queueing and req/s the
+   throughput. The constant number of queries is asserted in tests/facilities/test_queries.py.
 2. Contention: 200 clients (each its own resident and session) race for 10 slots at once, each client wanting
    one of the 10 (20 clients per slot); exactly 10 bookings must exist afterwards, no response may be a 5xx,
    and the time until the last client has its answer is reported.
 
-    .venv/bin/python bench/facilities.py [--rounds 3] [--seconds 4] [--concurrency 8] [--engines sqlite,postgresql]
+    .venv/bin/python bench/facilities.py [--rounds 3] [--seconds 4] [--latency-clients 2] [--concurrency 8]
+        [--engines sqlite,postgresql]
 
 Writes bench/results/facilities.json and its section of bench/README.md.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -197,7 +201,7 @@ def race(port: int, setup: dict) -> dict[str, object]:
     }
 
 
-def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> dict[str, object]:
+def run_engine(engine: str, rounds: int, seconds: float, levels: list[int]) -> dict[str, object]:
     out = Path(tempfile.mkstemp(prefix="madoguchi-bench-facilities-")[1])
     setup = f"import sys; sys.argv = ['setup', '{out}', '{FACILITIES}', '{ROOMS}', '{RACERS}']\n" + SETUP
     with served(engine, setup=setup) as (port, env, workers):
@@ -215,15 +219,21 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
             # measured in the same rounds, to show how much of a calendar page is the calendar.
             "reference: municipality home (HTML)": f"/{MUNICIPALITY}/",
         }
-        measure(port, "/healthz", 0.5, concurrency)
+        measure(port, "/healthz", 0.5, max(levels))
         for path in paths.values():
-            measure(port, path, 0.5, concurrency)
-        bare_rounds: list[dict[str, float]] = []
-        per_path: dict[str, list[dict[str, float]]] = {label: [] for label in paths}
-        for _round in range(rounds):
-            bare_rounds.append(measure(port, "/healthz", seconds, concurrency))
-            for label, path in paths.items():
-                per_path[label].append(measure(port, path, seconds, concurrency))
+            measure(port, path, 0.5, max(levels))
+        by_level: dict[int, dict[str, object]] = {}
+        for clients in levels:
+            bare_rounds: list[dict[str, float]] = []
+            per_path: dict[str, list[dict[str, float]]] = {label: [] for label in paths}
+            for _round in range(rounds):
+                bare_rounds.append(measure(port, "/healthz", seconds, clients))
+                for label, path in paths.items():
+                    per_path[label].append(measure(port, path, seconds, clients))
+            by_level[clients] = {
+                "bare_view": median_of_rounds(bare_rounds, bare_rounds),
+                "availability": {label: median_of_rounds(samples, bare_rounds) for label, samples in per_path.items()},
+            }
         contention = race(port, data)
         booked = int(
             subprocess.run(
@@ -241,8 +251,12 @@ def run_engine(engine: str, rounds: int, seconds: float, concurrency: int) -> di
                 "booked_units": data["booked_units"],
                 "booked_share": round(data["booked_units"] / data["total_units"], 3),
             },
-            "bare_view": median_of_rounds(bare_rounds, bare_rounds),
-            "availability": {label: median_of_rounds(samples, bare_rounds) for label, samples in per_path.items()},
+            # Latency with one client per core, and the same pages with the server saturated (more clients than
+            # cores, each sending its next request the moment it has an answer).
+            "latency_clients": levels[0],
+            "bare_view": by_level[levels[0]]["bare_view"],
+            "availability": by_level[levels[0]]["availability"],
+            "saturated": {"clients": levels[-1], **by_level[levels[-1]]} if len(levels) > 1 else None,
             "contention": {**contention, "bookings_created": booked, "exactly_one_per_slot": booked == RACE_SLOTS},
         }
 
@@ -253,20 +267,43 @@ def write_readme(report: dict) -> None:
     lines = [
         "",
         f"Latest run: {report['finished_at']} on {report['machine']['cpu']} ({report['machine']['cores']} cores), "
-        f"{report['rounds']} rounds × {report['seconds_per_round']} s, {report['concurrency']} keep-alive clients. "
-        f"{FACILITIES} facilities × {ROOMS} rooms × 3 slots × 31 days, about 60% booked. Medians of the rounds; "
-        "the ratio compares with the bare Django view measured in the same rounds.",
+        f"gunicorn {report['engines'][0]['gunicorn_workers']} workers × 2 threads, {report['rounds']} rounds × "
+        f"{report['seconds_per_round']} s per path and client count. {FACILITIES} facilities × {ROOMS} rooms × 3 slots "
+        "× 31 days, about 60% booked. Medians of the rounds; the ratio compares with the bare Django view measured "
+        "in the same rounds. Latency is measured with one keep-alive client per core "
+        f"({report['latency_clients']}), each sending its next request when it has an answer; the second table "
+        f"runs the same pages with {report['concurrency']} such clients, more than the cores can serve at once, so "
+        "its p95 is mostly time spent queueing behind the other clients and its req/s is the throughput.",
+        "",
+        f"Latency ({report['latency_clients']} clients):",
         "",
         "| engine | endpoint | req/s | p50 ms | p95 ms | ratio to bare view | errors |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for engine in report["engines"]:
-        for label, row in engine["availability"].items():
+
+    def rows(availability: dict) -> list[str]:
+        out = []
+        for label, row in availability.items():
             ratio = f"{row['ratio_to_bare_view']:.2f}" if row["ratio_to_bare_view"] is not None else "—"
-            lines.append(
+            out.append(
                 f"| {engine['engine']} | {label} | {row['requests_per_second']:.0f} | {row['p50_ms']:.1f} | "
                 f"{row['p95_ms']:.1f} | {ratio} | {row['errors']} |"
             )
+        return out
+
+    for engine in report["engines"]:
+        lines += rows(engine["availability"])
+    saturated = [engine for engine in report["engines"] if engine.get("saturated")]
+    if saturated:
+        lines += [
+            "",
+            f"Saturated ({report['concurrency']} clients):",
+            "",
+            "| engine | endpoint | req/s | p50 ms | p95 ms | ratio to bare view | errors |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for engine in saturated:
+            lines += rows(engine["saturated"]["availability"])
     lines += [
         "",
         "| engine | clients | slots | bookings created | 5xx | statuses | time to drain (s) |",
@@ -287,6 +324,13 @@ def write_readme(report: dict) -> None:
         if label.startswith(("room ", "facility month"))
     ]
     missed = [f"{label} {p95:.0f} ms" for label, p95 in calendar_rows if p95 >= 100]
+    saturated_p95 = ", ".join(
+        f"{label} {row['p95_ms']:.0f} ms"
+        for engine in report["engines"]
+        if engine["engine"] == "postgresql" and engine.get("saturated")
+        for label, row in engine["saturated"]["availability"].items()
+        if label.startswith(("room ", "facility month"))
+    )
     verdict = (
         "not measured on PostgreSQL in this run"
         if not calendar_rows
@@ -297,8 +341,10 @@ def write_readme(report: dict) -> None:
     bare = ", ".join(f"{e['engine']} {e['bare_view']['requests_per_second']:.0f}" for e in report["engines"])
     lines += [
         "",
-        f"Target: p95 < 100 ms on PostgreSQL for the calendar pages and the API: {verdict}. "
-        "Absolute figures depend on what else "
+        f"Target: p95 < 100 ms on PostgreSQL for the calendar pages and the API: {verdict} at "
+        f"{report['latency_clients']} clients"
+        + (f"; with {report['concurrency']} clients the p95 was {saturated_p95}. " if saturated_p95 else ". ")
+        + "Absolute figures depend on what else "
         f"the machine runs: the bare view answered {bare} req/s in this run (a quiet run of bench/run.py reached "
         "about 1,600), so compare ratios, and compare the calendar pages with the municipality home page measured "
         "in the same rounds. Query counts do not depend on the bookings (tests/facilities/test_availability.py); "
@@ -312,23 +358,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency-clients", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--concurrency", type=int, default=8, help="clients of the saturated run (0: none)")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
-    import os
 
     # Every benchmark client comes from 127.0.0.1: lift the per-address limits so they measure the pages, not
     # the 429s (the limits themselves are tested in tests/facilities).
     os.environ["FACILITIES_AVAILABILITY_RATE"] = "1000000/60"
     os.environ["FACILITIES_BOOKING_RATE"] = "1000000/60"
     engines = [e for e in args.engines.split(",") if e and (e != "postgresql" or postgres_available())]
+    levels = [args.latency_clients] + ([args.concurrency] if args.concurrency > args.latency_clients else [])
     report = {
         "benchmark": "facilities",
         "machine": machine(),
         "rounds": args.rounds,
         "seconds_per_round": args.seconds,
+        "latency_clients": args.latency_clients,
         "concurrency": args.concurrency,
-        "engines": [run_engine(engine, args.rounds, args.seconds, args.concurrency) for engine in engines],
+        "engines": [run_engine(engine, args.rounds, args.seconds, levels) for engine in engines],
         "finished_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
