@@ -26,8 +26,7 @@ from madoguchi.core.selectors import module_is_enabled
 from . import files, journey, selectors
 from .engine.definition import FieldDef, FormDefinition, validate_definition
 from .manifest import KEY
-from .models import IdentityLevel, Procedure, Submission
-from .selectors import live_form
+from .models import FormVersion, IdentityLevel, Procedure, Submission
 from .uploads import PreparedUpload, UploadRefused, prepare_upload, refused_in_request
 
 router = Router(tags=["procedures"])
@@ -149,8 +148,6 @@ def _submission_out(submission: Submission) -> dict[str, Any]:
 
 
 def _online_ids(procedures: list[Procedure]) -> set[int]:
-    from .models import FormVersion
-
     return set(
         FormVersion.objects.filter(procedure__in=procedures, status=FormVersion.Status.LIVE).values_list(
             "procedure_id", flat=True
@@ -312,7 +309,7 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        procedure = selectors.procedure_get_published_for_applying(municipality, procedure_slug)
+        procedure, version = selectors.procedure_and_live_form_for_applying(municipality, procedure_slug)
         user = request.auth  # type: ignore[attr-defined]
         api_rate_limit(request, "api_application")  # before reading files: a flood costs no image decoding
         if procedure.identity_level == IdentityLevel.MY_NUMBER_CARD:
@@ -329,7 +326,7 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
             # and the fee — happens before the transaction, so it holds no lock (SQLite's write lock, the
             # receipt counter's row) while other applications wait. A replay is checked again, then answered
             # from its idempotency record; an invalid application was never recorded.
-            checked = _checked_application(procedure, answers, request)
+            checked = _checked_application(procedure, version, answers, request)
         except ServiceError as refused:
             earlier = earlier_response(request, scope=scope)  # a key already used is answered as before
             if earlier is not None:
@@ -348,9 +345,9 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
 
 
 def _checked_application(
-    procedure: Procedure, answers: dict[str, Any], request: HttpRequest
+    procedure: Procedure, version: FormVersion | None, answers: dict[str, Any], request: HttpRequest
 ) -> journey.CheckedApplication:
-    version = journey.online_form(procedure, live_form(procedure))
+    version = journey.online_form(procedure, version)
     with_files, uploads = _read_files(validate_definition(version.definition), answers, request)
     return journey.application_check(procedure=procedure, version=version, answers=with_files, uploads=uploads)
 

@@ -27,7 +27,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.audit.services import audit_personal_data_viewed, audit_record
+from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.services import audit_event, audit_personal_data_viewed, audit_record
 from madoguchi.core.email import send_templated_email
 from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.tenancy import get_object_in_municipality
@@ -225,7 +226,13 @@ def _match(
 
 
 def _audit_uploaded(submission: Submission, row: SubmissionFile, *, actor: Any, request: HttpRequest | None) -> None:
-    audit_record(
+    _uploaded_event(submission, row, actor=actor, request=request).save(force_insert=True)
+
+
+def _uploaded_event(
+    submission: Submission, row: SubmissionFile, *, actor: Any, request: HttpRequest | None
+) -> AuditEvent:
+    return audit_event(
         action="submission.file_uploaded",
         actor=actor,
         municipality=submission.municipality,
@@ -267,16 +274,15 @@ def attachments_record_new(
     uploads: list[tuple[str, PreparedUpload]],
     actor: Any,
     request: HttpRequest | None,
-) -> list[SubmissionFile]:
-    """The rows (and file_uploaded audit events) of uploads already stored by attachments_put, for a new
-    application just saved."""
+) -> tuple[list[SubmissionFile], list[AuditEvent]]:
+    """The rows of uploads already stored by attachments_put, for a new application just saved, and their
+    file_uploaded audit events, unsaved: the caller writes them with its own (audit_record_all)."""
     rows = []
     for path, upload in uploads:
         row = _new_row(submission, upload, purpose=FilePurpose.ATTACHMENT, path=path, actor=actor)
         row.save(force_insert=True)
-        _audit_uploaded(submission, row, actor=actor, request=request)
         rows.append(row)
-    return rows
+    return rows, [_uploaded_event(submission, row, actor=actor, request=request) for row in rows]
 
 
 def attachments_prune(*, submission: Submission, actor: Any, request: HttpRequest | None) -> None:

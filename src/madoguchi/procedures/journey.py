@@ -311,10 +311,14 @@ def _mark_submitted(submission: Submission, *, answers: dict[str, Any], fee_tota
     submission.search_text = _search_text_of(submission)
 
 
-def _announce_submitted(submission: Submission, *, payment: Any, request: HttpRequest | None) -> None:
-    """The history entry and audit event of a submission, and the applicant's confirmation e-mail."""
+def _announce_submitted(
+    submission: Submission, *, payment: Any, request: HttpRequest | None, audited_before: list | None = None
+) -> None:
+    """The history entry and audit event of a submission (after `audited_before`, see record_change), and the
+    applicant's confirmation e-mail."""
     record_change(
         submission,
+        audited_before=audited_before,
         action="submission.submitted",
         actor=submission.applicant,
         request=request,
@@ -398,8 +402,10 @@ def application_submit(*, checked: CheckedApplication, applicant: Any, request: 
     attachments_put(uploads)  # the stored objects, before the receipt counter is locked
     _mark_submitted(submission, answers=checked.answers, fee_total=checked.quote.total)
     submission.save(force_insert=True)
-    attachments_record_new(submission=submission, uploads=checked.uploads, actor=user, request=request)
-    _announce_submitted(submission, payment=payment, request=request)
+    _rows, uploaded = attachments_record_new(
+        submission=submission, uploads=checked.uploads, actor=user, request=request
+    )
+    _announce_submitted(submission, payment=payment, request=request, audited_before=uploaded)
     return submission
 
 

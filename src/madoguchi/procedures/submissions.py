@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.permissions import department_scope
-from madoguchi.audit.services import audit_record
+from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.services import audit_event, audit_record, audit_record_all
 from madoguchi.core.dates import era_of, fiscal_year
 from madoguchi.core.email import send_templated_email
 from madoguchi.core.errors import ServiceError
@@ -113,13 +114,15 @@ def record_change(
     from_status: str = "",
     to_status: str = "",
     details: dict[str, Any] | None = None,
+    audited_before: list[AuditEvent] | None = None,
 ) -> SubmissionEvent:
     """One change to an application, written twice on purpose: to its history (what the applicant and staff
-    see) and to the audit log (who did it, from where)."""
+    see) and to the audit log (who did it, from where). `audited_before`: unsaved events of the same write
+    (audit_event) that go into the audit log ahead of this one, in the same INSERT."""
     event = _record(
         submission, kind=kind, actor=actor, text=text, internal=internal, from_status=from_status, to_status=to_status
     )
-    audit_record(
+    audited = audit_event(
         action=action,
         actor=actor,
         municipality=submission.municipality,
@@ -128,6 +131,10 @@ def record_change(
         request=request,
         details=details,
     )
+    if audited_before:
+        audit_record_all([*audited_before, audited])
+    else:
+        audited.save(force_insert=True)
     return event
 
 
