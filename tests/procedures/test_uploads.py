@@ -843,3 +843,109 @@ def test_a_hidden_ref_naming_someone_elses_file_keeps_nothing(online):
     response = thief.post(_start(thief), {"proof__current": str(theirs.public_id), "extras__items": "1"})
     assert response.status_code == 400 and "本人確認書類のファイルを選択してください" in response.content.decode()
     assert len(_rows()) == 1
+
+
+def test_an_api_application_is_written_once_with_its_files_history_and_audit_events(online):
+    """No draft is written first: one INSERT of the application (already submitted, numbered), its files, one
+    history entry, and the audit events of the files and the submission in a single INSERT; nothing is read
+    back and no savepoint is taken inside the request's transaction."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(make_user())
+    # The 年度's first application creates its receipt counter; the one measured is an ordinary one.
+    assert client.post(API, {"answers": "{}", "proof": upload("a.pdf", PDF)}).status_code == 201
+    with scopes_disabled():
+        audited_before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    fields = {"answers": "{}", "proof": upload("a.png", png()), "extras__0__scan": upload("b.pdf", PDF)}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(API, fields, HTTP_IDEMPOTENCY_KEY="once-1")
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in captured.captured_queries]
+    writes = [sql.split("(")[0].strip() for sql in statements if sql.startswith(("INSERT", "UPDATE"))]
+    assert writes.count('INSERT INTO "procedures_submission"') == 1
+    assert not any(sql.startswith('UPDATE "procedures_submission"') for sql in statements)
+    assert writes.count('INSERT INTO "audit_auditevent"') == 1
+    # One savepoint: the request's own transaction, nested in the test's; none inside it.
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
+    assert not any(sql.startswith("SELECT") and '"procedures_submissionfile"' in sql for sql in statements)
+    with scopes_disabled():
+        submission = Submission.objects.get(public_id=response.json()["id"])
+        history = list(submission.events.values_list("from_status", "to_status"))
+        actions = list(AuditEvent.objects.filter(pk__gt=audited_before).order_by("pk").values_list("action", flat=True))
+    assert (
+        submission.status == SubmissionStatus.SUBMITTED
+        and submission.receipt_number == response.json()["receipt_number"]
+    )
+    assert history == [("draft", "submitted")]
+    assert actions == ["submission.file_uploaded", "submission.file_uploaded", "submission.submitted"]
+    rows = _rows(submission=submission)
+    assert sorted(row.field_path for row in rows) == ["extras.0.scan", "proof"]
+    assert all(_stored(row.storage_name) for row in rows)
+    assert {submission.answers["proof"]["ref"], submission.answers["extras"][0]["scan"]["ref"]} == {
+        str(row.public_id) for row in rows
+    }
+
+
+def test_a_file_sent_to_the_api_for_a_hidden_field_is_never_kept(city_a, juminhyo_a):
+    definition = {
+        "schema": 1,
+        "pages": [
+            {
+                "id": "main",
+                "title": {"ja": "内容", "en": "Details"},
+                "fields": [
+                    {
+                        "id": "by_agent",
+                        "type": "single_choice",
+                        "label": {"ja": "代理人による申請", "en": "By an agent"},
+                        "options": [{"value": "no", "label": "いいえ"}, {"value": "yes", "label": "はい"}],
+                    },
+                    {
+                        "id": "proxy",
+                        "type": "file",
+                        "label": {"ja": "委任状", "en": "Letter of proxy"},
+                        "kinds": ["pdf"],
+                        "max_size_mb": 1,
+                        "condition": {"field": "by_agent", "equals": "yes"},
+                    },
+                ],
+            }
+        ],
+    }
+    with municipality_scope(city_a):
+        form_definition_publish(procedure=juminhyo_a, actor=None, definition=definition, request=None)
+    with scopes_disabled():
+        Procedure.objects.filter(pk=juminhyo_a.pk).update(identity_level=IdentityLevel.ACCOUNT)
+    client = Client()
+    client.force_login(make_user())
+    storage = files.file_storage()
+    before = set(storage.listdir("procedures")[1]) if storage.exists("procedures") else set()
+    response = client.post(API, {"answers": json.dumps({"by_agent": "no"}), "proxy": upload("p.pdf", PDF)})
+    assert response.status_code == 201, response.content
+    with scopes_disabled():
+        assert Submission.objects.get().answers == {"by_agent": "no"}
+    after = set(storage.listdir("procedures")[1]) if storage.exists("procedures") else set()
+    assert _rows() == [] and after == before and _events("submission.file_uploaded") == []
+
+
+def test_a_replay_refused_by_the_checks_is_still_answered_from_its_key(online):
+    """The checks run before the idempotency record is looked at: a retry that they would now refuse (the
+    procedure was taken off line meanwhile) still gets the first answer, and a key used for other content
+    is still named as such, whatever the checks say of that content."""
+    client = Client()
+    client.force_login(make_user())
+    fields = {"answers": "{}", "proof": upload("a.pdf", PDF)}
+    first = client.post(API, fields, HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert first.status_code == 201, first.content
+    with scopes_disabled():
+        Procedure.objects.filter(pk=online.pk).update(channel="counter")
+    retry = client.post(API, {"answers": "{}", "proof": upload("a.pdf", PDF)}, HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert retry.status_code == 201 and retry.json() == first.json()
+    other = client.post(API, {"answers": "{}", "proof": upload("b.pdf", b"")}, HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    fresh = client.post(API, {"answers": "{}", "proof": upload("a.pdf", PDF)}, HTTP_IDEMPOTENCY_KEY="retry-2")
+    assert fresh.status_code == 404 and fresh.json()["error"]["code"] == "not_online"
+    with scopes_disabled():
+        assert Submission.objects.count() == 1

@@ -63,8 +63,37 @@ def audit_record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. `actor` is a user or None (anonymous / system); details are stripped of secrets."""
+    event = audit_event(
+        action=action,
+        actor=actor,
+        municipality=municipality,
+        object_type=object_type,
+        object_id=object_id,
+        request=request,
+        details=details,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append several events of one write (built by audit_event) in a single INSERT, in this order."""
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_event(
+    *,
+    action: str,
+    actor: Any = None,
+    municipality: Municipality | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The event audit_record appends, not yet saved: for audit_record_all."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if is_user else None,
         actor_label=(actor.email if is_user else (str(actor) if actor else "system")),
         municipality=municipality,

@@ -49,16 +49,45 @@ def _fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def run_idempotent(request: HttpRequest, *, scope: str, operation: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
-    """Run `operation` (returning status and a JSON-serialisable body) at most once per (scope, key)."""
+def _key(request: HttpRequest) -> str:
     key = request.headers.get(HEADER, "").strip()
-    if not key:
-        with transaction.atomic():
-            return operation()
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if key and (len(key) > MAX_KEY_LENGTH or not key.isprintable()):
         raise ServiceError(
             "idempotency_key_invalid", _("Idempotency-Key は200文字以内の印字可能な文字にしてください。")
         )
+    return key
+
+
+def _answer_from(existing: IdempotencyRecord, fingerprint: str) -> tuple[int, Any]:
+    if existing.request_fingerprint != fingerprint:
+        raise ServiceError(
+            "idempotency_key_reused",
+            _("この Idempotency-Key は別の内容の送信に使われています。新しいキーで送信してください。"),
+            status=422,
+        )
+    return existing.status_code, existing.response_body  # type: ignore[return-value]
+
+
+def earlier_response(request: HttpRequest, *, scope: str) -> tuple[int, Any] | None:
+    """For a request refused by checks made before run_idempotent (so that they hold no transaction open):
+    the answer run_idempotent would have given it first — the stored response of its key, or
+    idempotency_key_reused when the key was used for other content. None without a key or a finished record
+    (the refusal stands). One query, on the refusal path only."""
+    key = _key(request)
+    if not key:
+        return None
+    existing = IdempotencyRecord.objects.filter(scope=scope, key=key, status_code__isnull=False).first()
+    if existing is None:
+        return None
+    return _answer_from(existing, _fingerprint(request))
+
+
+def run_idempotent(request: HttpRequest, *, scope: str, operation: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
+    """Run `operation` (returning status and a JSON-serialisable body) at most once per (scope, key)."""
+    key = _key(request)
+    if not key:
+        with transaction.atomic():
+            return operation()
     fingerprint = _fingerprint(request)
     try:
         with transaction.atomic():
@@ -74,10 +103,4 @@ def run_idempotent(request: HttpRequest, *, scope: str, operation: Callable[[], 
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None or existing.status_code is None:
             raise
-    if existing.request_fingerprint != fingerprint:
-        raise ServiceError(
-            "idempotency_key_reused",
-            _("この Idempotency-Key は別の内容の送信に使われています。新しいキーで送信してください。"),
-            status=422,
-        )
-    return existing.status_code, existing.response_body
+    return _answer_from(existing, fingerprint)

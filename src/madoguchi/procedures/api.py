@@ -19,15 +19,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from madoguchi.core.api import CleanText, PageParams, api_municipality
 from madoguchi.core.errors import ServiceError, error_body
-from madoguchi.core.idempotency import run_idempotent
+from madoguchi.core.idempotency import earlier_response, run_idempotent
 from madoguchi.core.ratelimit import api_rate_limit
 from madoguchi.core.selectors import module_is_enabled
 
 from . import files, journey, selectors
 from .engine.definition import FieldDef, FormDefinition, validate_definition
 from .manifest import KEY
-from .models import IdentityLevel, Procedure, Submission
-from .selectors import live_form
+from .models import FormVersion, IdentityLevel, Procedure, Submission
 from .uploads import PreparedUpload, UploadRefused, prepare_upload, refused_in_request
 
 router = Router(tags=["procedures"])
@@ -149,8 +148,6 @@ def _submission_out(submission: Submission) -> dict[str, Any]:
 
 
 def _online_ids(procedures: list[Procedure]) -> set[int]:
-    from .models import FormVersion
-
     return set(
         FormVersion.objects.filter(procedure__in=procedures, status=FormVersion.Status.LIVE).values_list(
             "procedure_id", flat=True
@@ -312,7 +309,7 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
     with api_municipality(slug) as municipality:
         if not module_is_enabled(municipality, KEY):
             raise Http404
-        procedure = selectors.procedure_get_published_for_applying(municipality, procedure_slug)
+        procedure, version = selectors.procedure_and_live_form_for_applying(municipality, procedure_slug)
         user = request.auth  # type: ignore[attr-defined]
         api_rate_limit(request, "api_application")  # before reading files: a flood costs no image decoding
         if procedure.identity_level == IdentityLevel.MY_NUMBER_CARD:
@@ -323,27 +320,36 @@ def submission_create(request: HttpRequest, slug: str, procedure_slug: str) -> S
                     "identity_required", _("この手続は、マイナンバーカードによる本人確認が必要です。"), status=403
                 )
         answers = _read_answers(request)
+        scope = f"user:{user.pk}:submission:{procedure.pk}"
+        try:
+            # Everything that needs no database write — decoding and re-encoding images, checking every answer
+            # and the fee — happens before the transaction, so it holds no lock (SQLite's write lock, the
+            # receipt counter's row) while other applications wait. A replay is checked again, then answered
+            # from its idempotency record; an invalid application was never recorded.
+            checked = _checked_application(procedure, version, answers, request)
+        except ServiceError as refused:
+            earlier = earlier_response(request, scope=scope)  # a key already used is answered as before
+            if earlier is not None:
+                return Status(*earlier)
+            if isinstance(refused, journey.IncompleteAnswers):
+                return Status(422, error_body("validation_error", str(_("入力内容に問題があります。")), refused.errors))
+            raise
 
         def create() -> tuple[int, dict[str, Any]]:
-            # A fresh draft holding the answers sent, never the resident's web draft in progress; submitted in
-            # the same transaction, so an invalid application leaves nothing behind (not even its files).
-            version = live_form(procedure)
-            definition = validate_definition(version.definition) if version is not None else None
-            with_files, uploads = _read_files(definition, answers, request) if definition else (answers, [])
-            draft = journey.draft_start(
-                procedure=procedure, applicant=user, request=request, resume=False, answers=with_files, version=version
-            )
-            files.attachments_sync(submission=draft, uploads=uploads, actor=user, request=request)
-            return 201, _submission_out(journey.draft_submit(draft=draft, request=request))
+            # A new application from the answers sent, never the resident's web draft in progress.
+            return 201, _submission_out(journey.application_submit(checked=checked, applicant=user, request=request))
 
-        try:
-            with files.discard_stored_on_error():
-                status, body = run_idempotent(
-                    request, scope=f"user:{user.pk}:submission:{procedure.pk}", operation=create
-                )
-        except journey.IncompleteAnswers as incomplete:
-            return Status(422, error_body("validation_error", str(_("入力内容に問題があります。")), incomplete.errors))
+        with files.discard_stored_on_error():
+            status, body = run_idempotent(request, scope=scope, operation=create)
         return Status(status, body)
+
+
+def _checked_application(
+    procedure: Procedure, version: FormVersion | None, answers: dict[str, Any], request: HttpRequest
+) -> journey.CheckedApplication:
+    version = journey.online_form(procedure, version)
+    with_files, uploads = _read_files(validate_definition(version.definition), answers, request)
+    return journey.application_check(procedure=procedure, version=version, answers=with_files, uploads=uploads)
 
 
 @router.get(

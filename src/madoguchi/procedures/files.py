@@ -27,7 +27,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.audit.services import audit_personal_data_viewed, audit_record
+from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.services import audit_event, audit_personal_data_viewed, audit_record
 from madoguchi.core.email import send_templated_email
 from madoguchi.core.errors import ServiceError, full_clean_or_refuse
 from madoguchi.core.tenancy import get_object_in_municipality
@@ -136,7 +137,8 @@ def _upload_limits(kept: list[SubmissionFile], new: list[PreparedUpload]) -> Non
         )
 
 
-def _row(submission: Submission, upload: PreparedUpload, *, purpose: str, path: str, actor: Any) -> SubmissionFile:
+def _new_row(submission: Submission, upload: PreparedUpload, *, purpose: str, path: str, actor: Any) -> SubmissionFile:
+    """The unsaved row of an upload, its fields checked."""
     row = SubmissionFile(
         municipality=submission.municipality,
         submission=submission,
@@ -155,6 +157,11 @@ def _row(submission: Submission, upload: PreparedUpload, *, purpose: str, path: 
     full_clean_or_refuse(
         row, exclude=["municipality", "submission", "uploaded_by"], validate_unique=False, validate_constraints=False
     )
+    return row
+
+
+def _row(submission: Submission, upload: PreparedUpload, *, purpose: str, path: str, actor: Any) -> SubmissionFile:
+    row = _new_row(submission, upload, purpose=purpose, path=path, actor=actor)
     row.storage_name = _store(upload)
     row.save()
     return row
@@ -171,20 +178,7 @@ def attachments_sync(
         str(row.public_id): row
         for row in SubmissionFile.objects.filter(submission=submission, purpose=FilePurpose.ATTACHMENT)
     }
-    offered = {upload.ref: upload for upload in uploads}
-    kept: list[SubmissionFile] = []
-    new: list[tuple[str, PreparedUpload]] = []
-    seen: set[str] = set()
-    for path, form_name, value in file_answers(definition, submission.answers):
-        ref = value.get("ref")
-        if not isinstance(ref, str) or ref in seen or (ref not in existing and ref not in offered):
-            raise ServiceError("file_unknown", MSG_UNKNOWN_FILE, field=form_name, status=422)
-        seen.add(ref)
-        if ref in existing:
-            kept.append(existing[ref])
-        else:
-            new.append((path, offered[ref]))
-    _upload_limits(kept, [upload for _path, upload in new])
+    new, seen = _match(definition, submission.answers, existing, uploads)
     for row in existing.values():
         if str(row.public_id) not in seen:
             audit_record(
@@ -200,23 +194,95 @@ def attachments_sync(
     stored = []
     for path, upload in new:
         row = _row(submission, upload, purpose=FilePurpose.ATTACHMENT, path=path, actor=actor)
-        audit_record(
-            action="submission.file_uploaded",
-            actor=actor,
-            municipality=submission.municipality,
-            object_type="submission_file",
-            object_id=str(row.public_id),
-            request=request,
-            details={
-                "submission": str(submission.public_id),
-                "field": path,
-                "content_type": row.content_type,
-                "size": row.size,
-                "sha256": row.sha256,
-            },
-        )
+        _audit_uploaded(submission, row, actor=actor, request=request)
         stored.append(row)
     return stored
+
+
+def _match(
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    existing: dict[str, SubmissionFile],
+    uploads: list[PreparedUpload],
+) -> tuple[list[tuple[str, PreparedUpload]], set[str]]:
+    """The new (path, upload) pairs the answers' file refs name, and every ref seen (new or kept). A ref
+    that is neither a kept row nor an upload of this request (or a ref used twice) is refused; the limits per
+    application apply to the kept and new files together."""
+    offered = {upload.ref: upload for upload in uploads}
+    kept: list[SubmissionFile] = []
+    new: list[tuple[str, PreparedUpload]] = []
+    seen: set[str] = set()
+    for path, form_name, value in file_answers(definition, answers):
+        ref = value.get("ref")
+        if not isinstance(ref, str) or ref in seen or (ref not in existing and ref not in offered):
+            raise ServiceError("file_unknown", MSG_UNKNOWN_FILE, field=form_name, status=422)
+        seen.add(ref)
+        if ref in existing:
+            kept.append(existing[ref])
+        else:
+            new.append((path, offered[ref]))
+    _upload_limits(kept, [upload for _path, upload in new])
+    return new, seen
+
+
+def _audit_uploaded(submission: Submission, row: SubmissionFile, *, actor: Any, request: HttpRequest | None) -> None:
+    _uploaded_event(submission, row, actor=actor, request=request).save(force_insert=True)
+
+
+def _uploaded_event(
+    submission: Submission, row: SubmissionFile, *, actor: Any, request: HttpRequest | None
+) -> AuditEvent:
+    return audit_event(
+        action="submission.file_uploaded",
+        actor=actor,
+        municipality=submission.municipality,
+        object_type="submission_file",
+        object_id=str(row.public_id),
+        request=request,
+        details={
+            "submission": str(submission.public_id),
+            "field": row.field_path,
+            "content_type": row.content_type,
+            "size": row.size,
+            "sha256": row.sha256,
+        },
+    )
+
+
+# -- the files of a new application (the API), which has no rows yet -----------------------------------------
+
+
+def attachments_match_new(
+    *, definition: FormDefinition, answers: dict[str, Any], uploads: list[PreparedUpload]
+) -> list[tuple[str, PreparedUpload]]:
+    """The (path, upload) pairs a new application's answers refer to, checked as attachments_sync checks them
+    (no query: a new application has no stored files to keep)."""
+    new, _seen = _match(definition, answers, {}, uploads)
+    return new
+
+
+def attachments_put(uploads: list[PreparedUpload]) -> None:
+    """Store the objects of checked uploads (inside discard_stored_on_error, so a failed write deletes them
+    again); each upload's storage_name becomes the name the storage used."""
+    for upload in uploads:
+        upload.storage_name = _store(upload)
+
+
+def attachments_record_new(
+    *,
+    submission: Submission,
+    uploads: list[tuple[str, PreparedUpload]],
+    actor: Any,
+    request: HttpRequest | None,
+) -> tuple[list[SubmissionFile], list[AuditEvent]]:
+    """The rows of uploads already stored by attachments_put, for a new application just saved, and their
+    file_uploaded audit events, unsaved: the caller writes them with its own (audit_record_all)."""
+    rows = []
+    for path, upload in uploads:
+        row = _new_row(submission, upload, purpose=FilePurpose.ATTACHMENT, path=path, actor=actor)
+        row.save(force_insert=True)
+        rows.append(row)
+    return rows, [_uploaded_event(submission, row, actor=actor, request=request) for row in rows]
 
 
 def attachments_prune(*, submission: Submission, actor: Any, request: HttpRequest | None) -> None:

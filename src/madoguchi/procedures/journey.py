@@ -31,11 +31,12 @@ from .engine.definition import FormDefinition, validate_definition
 from .engine.fees import FeeQuote, compute_fee
 from .engine.prefill import prefill
 from .engine.validation import clean_answers
-from .files import attachments_prune
+from .files import attachments_match_new, attachments_prune, attachments_put, attachments_record_new, file_answers
 from .models import FormVersion, Procedure, Submission, SubmissionStatus
 from .search_text import submission_search_text
 from .selectors import live_form
 from .submissions import receipt_number_issue, record_change
+from .uploads import PreparedUpload
 
 PROFILE_FIELDS = (
     "family_name",
@@ -75,6 +76,13 @@ def _profile_of(user: Any) -> dict[str, Any]:
     return data
 
 
+def online_form(procedure: Procedure, version: FormVersion | None) -> FormVersion:
+    """The live form to apply with, or the refusal for a procedure that cannot be applied for online."""
+    if version is None or not procedure.is_published or procedure.channel == "counter":
+        raise ServiceError("not_online", _("この手続はオンラインでは申請できません。"), status=404)
+    return version
+
+
 @transaction.atomic
 def draft_start(
     *,
@@ -89,9 +97,7 @@ def draft_start(
     already has a draft of it gets that draft back, so starting twice never loses what was typed.
 
     The API passes the answers it was sent (nothing is prefilled then) and the live version it already read."""
-    version = version or live_form(procedure)
-    if version is None or not procedure.is_published or procedure.channel == "counter":
-        raise ServiceError("not_online", _("この手続はオンラインでは申請できません。"), status=404)
+    version = online_form(procedure, version or live_form(procedure))
     user = applicant if getattr(applicant, "is_authenticated", False) else None
     if user is not None and resume:
         existing = Submission.objects.filter(
@@ -226,7 +232,7 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     A fee that is due needs a payment: the one given (paid online, or 窓口払い pending), else the draft's paid
     payment, else a new 窓口払い payment when the municipality takes payment at the counter (the API's path)."""
     from madoguchi.payments.models import PaymentMethod
-    from madoguchi.payments.selectors import payment_live_for_object, payment_methods_for
+    from madoguchi.payments.selectors import payment_live_for_object
 
     table = fee_table(draft.procedure)
     checked: tuple[FormDefinition, dict[str, Any], Any] | None = None  # (definition, answers seen, cleaned)
@@ -241,26 +247,8 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
             live = payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
             if live is not None and (live.money_received or live.method == PaymentMethod.COUNTER):
                 payment = live
-            elif any(choice.method == PaymentMethod.COUNTER for choice in payment_methods_for(draft.municipality)):
-                from madoguchi.payments.services import payment_start
-
-                payment = payment_start(
-                    municipality=draft.municipality,
-                    purpose=PAYMENT_PURPOSE,
-                    object_id=str(draft.public_id),
-                    amount=quote.total,
-                    lines=lines,
-                    method=PaymentMethod.COUNTER,
-                    payer=draft.applicant,
-                    department=draft.department,
-                    request=request,
-                )
             else:
-                raise ServiceError(
-                    "payment_required",
-                    _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"),
-                    field="method",
-                )
+                payment = _counter_payment(draft, quote, lines, request)
     locked = (
         Submission.objects.select_for_update(of=("self",)).select_related("procedure", "form_version").get(pk=draft.pk)
     )
@@ -279,35 +267,146 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
         raise ServiceError(
             "fee_changed", _("手数料が変わりました。内容と金額を確認して、もう一度お支払いください。"), field="method"
         )
-    locked.answers = cleaned.answers
-    locked.fee_total = quote.total
-    locked.status = SubmissionStatus.SUBMITTED
-    locked.submitted_at = timezone.now()
-    locked.receipt_number = receipt_number_issue(municipality=locked.municipality, when=locked.submitted_at)
-    locked.search_text = _search_text_of(locked)
+    _mark_submitted(locked, answers=cleaned.answers, fee_total=quote.total)
     locked.save()
     attachments_prune(submission=locked, actor=locked.applicant, request=request)
+    _announce_submitted(locked, payment=payment, request=request)
+    return locked
+
+
+def _counter_payment(submission: Submission, quote: FeeQuote, lines: list, request: HttpRequest | None) -> Any:
+    """A 窓口払い payment for the fee due, when the municipality takes payment at the counter (how the API
+    pays: there is no hosted page to send a program to); refused otherwise."""
+    from madoguchi.payments.models import PaymentMethod
+    from madoguchi.payments.selectors import payment_methods_for
+    from madoguchi.payments.services import payment_start
+
+    if not any(choice.method == PaymentMethod.COUNTER for choice in payment_methods_for(submission.municipality)):
+        raise ServiceError(
+            "payment_required",
+            _("この申請には手数料のお支払いが必要です。お支払い方法を選んでください。"),
+            field="method",
+        )
+    return payment_start(
+        municipality=submission.municipality,
+        purpose=PAYMENT_PURPOSE,
+        object_id=str(submission.public_id),
+        amount=quote.total,
+        lines=lines,
+        method=PaymentMethod.COUNTER,
+        payer=submission.applicant,
+        department=submission.department,
+        request=request,
+    )
+
+
+def _mark_submitted(submission: Submission, *, answers: dict[str, Any], fee_total: int) -> None:
+    """The checked answers, the fee, the status and the receipt number, on the row about to be saved. The
+    receipt counter stays locked until the caller's transaction commits: call this as late as possible."""
+    submission.answers = answers
+    submission.fee_total = fee_total
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = timezone.now()
+    submission.receipt_number = receipt_number_issue(municipality=submission.municipality, when=submission.submitted_at)
+    submission.search_text = _search_text_of(submission)
+
+
+def _announce_submitted(
+    submission: Submission, *, payment: Any, request: HttpRequest | None, audited_before: list | None = None
+) -> None:
+    """The history entry and audit event of a submission (after `audited_before`, see record_change), and the
+    applicant's confirmation e-mail."""
     record_change(
-        locked,
+        submission,
+        audited_before=audited_before,
         action="submission.submitted",
-        actor=locked.applicant,
+        actor=submission.applicant,
         request=request,
         from_status=SubmissionStatus.DRAFT,
         to_status=SubmissionStatus.SUBMITTED,
         details={
-            "procedure": locked.procedure.slug,
-            "fee": quote.total,
+            "procedure": submission.procedure.slug,
+            "fee": submission.fee_total,
             "payment": str(payment.public_id) if payment is not None else None,
         },
     )
-    if locked.applicant is not None:
+    if submission.applicant is not None:
         send_templated_email(
-            to=locked.applicant.email,
+            to=submission.applicant.email,
             template="procedures/email/submitted",
-            context={"submission": locked, "procedure": locked.procedure, "payment": payment},
-            language=locked.applicant.preferred_language,
+            context={"submission": submission, "procedure": submission.procedure, "payment": payment},
+            language=submission.applicant.preferred_language,
         )
-    return locked
+
+
+# --- A new application in one request (the API) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedApplication:
+    """A new application whose answers, files and fee have been checked; nothing is written yet."""
+
+    procedure: Procedure
+    version: FormVersion
+    answers: dict[str, Any]  # cleaned: normalised, answers of hidden fields dropped
+    quote: FeeQuote
+    fee_lines: list[dict[str, Any]]
+    uploads: list[tuple[str, PreparedUpload]]  # (answer path, file) of the files the cleaned answers keep
+
+
+def application_check(
+    *, procedure: Procedure, version: FormVersion | None, answers: dict[str, Any], uploads: list[PreparedUpload]
+) -> CheckedApplication:
+    """Check a whole new application before anything is written or locked: the files its answers refer to
+    (attachments_match_new: no forged refs, the per-application limits), every answer exactly as on submitting
+    a draft (clean_answers), and the fee. Raises IncompleteAnswers or ServiceError. The fee table is read only
+    when the form charges a fee."""
+    version = online_form(procedure, version)
+    definition = validate_definition(version.definition)
+    matched = attachments_match_new(definition=definition, answers=answers, uploads=uploads)
+    cleaned = clean_answers(definition, answers)
+    if not cleaned.is_valid:
+        raise IncompleteAnswers(cleaned.errors)
+    table = fee_table(procedure) if definition.fee is not None else {}
+    quote, lines = _fee_lines(definition, cleaned.answers, table)
+    kept = {str(value.get("ref")) for _path, _name, value in file_answers(definition, cleaned.answers)}
+    return CheckedApplication(
+        procedure=procedure,
+        version=version,
+        answers=cleaned.answers,
+        quote=quote,
+        fee_lines=lines,
+        uploads=[(path, upload) for path, upload in matched if upload.ref in kept],
+    )
+
+
+@transaction.atomic(savepoint=False)
+def application_submit(*, checked: CheckedApplication, applicant: Any, request: HttpRequest | None) -> Submission:
+    """Write a checked new application as submitted, in one go: one INSERT with its receipt number, its files,
+    the history entry and audit event of the submission, the applicant's e-mail; a fee due is paid at the
+    counter, as in draft_submit. No draft row is written first, so there is no draft audit entry, no draft to
+    lock and read back and no attachment list to query. A file of a field the cleaned answers dropped (hidden)
+    is never stored. Runs in the caller's transaction (the idempotency record's), without a savepoint of its
+    own: whatever fails here rolls the whole request back."""
+    procedure = checked.procedure
+    user = applicant if getattr(applicant, "is_authenticated", False) else None
+    submission = Submission(
+        municipality=procedure.municipality,
+        procedure=procedure,
+        form_version=checked.version,
+        department=procedure.department,
+        applicant=user,
+    )
+    payment = _counter_payment(submission, checked.quote, checked.fee_lines, request) if checked.quote.total else None
+    uploads = [upload for _path, upload in checked.uploads]
+    attachments_put(uploads)  # the stored objects, before the receipt counter is locked
+    _mark_submitted(submission, answers=checked.answers, fee_total=checked.quote.total)
+    submission.save(force_insert=True)
+    _rows, uploaded = attachments_record_new(
+        submission=submission, uploads=checked.uploads, actor=user, request=request
+    )
+    _announce_submitted(submission, payment=payment, request=request, audited_before=uploaded)
+    return submission
 
 
 def _loaded(instance: Submission, relation: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,14 @@ from madoguchi.staff.decorators import staff_view
 from . import selectors
 from .manifest import module_required
 from .models import Submission, SubmissionStatus
-from .pdf import application_pdf
+
+
+def application_pdf(submission: Submission, *, language: str, for_staff: bool, printed_by: Any) -> bytes:
+    # fpdf2 is imported on the first printout, not with the URLconf: it is a third of what every web process
+    # would otherwise import before answering its first request of any kind.
+    from .pdf import application_pdf as render
+
+    return render(submission, language=language, for_staff=for_staff, printed_by=printed_by)
 
 
 def _pdf_response(submission: Submission, content: bytes) -> HttpResponse:

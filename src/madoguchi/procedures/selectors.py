@@ -59,6 +59,26 @@ def procedure_get_published_for_applying(municipality: Municipality, slug: str) 
     return get_object_in_municipality(queryset, municipality, slug=slug)
 
 
+def procedure_and_live_form_for_applying(municipality: Municipality, slug: str) -> tuple[Procedure, FormVersion | None]:
+    """The published procedure (with its 課) and its live form, in one query when it has one (the API's
+    application path); 404 as procedure_get_published_for_applying when there is no such procedure."""
+    version = (
+        FormVersion.objects.filter(
+            procedure__municipality=municipality,
+            procedure__slug=slug,
+            procedure__is_published=True,
+            status=FormVersion.Status.LIVE,
+        )
+        .select_related("procedure__department")
+        .first()
+    )
+    if version is None:
+        return procedure_get_published_for_applying(municipality, slug), None
+    procedure = version.procedure
+    procedure.municipality = municipality  # the very row this request already loaded
+    return procedure, version
+
+
 def procedure_list_for_staff(municipality: Municipality, user: Any) -> QuerySet[Procedure]:
     """Every procedure for admins; department staff see their own 課's."""
     queryset = Procedure.objects.filter(municipality=municipality)

@@ -10,13 +10,14 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.permissions import department_scope
-from madoguchi.audit.services import audit_record
+from madoguchi.audit.models import AuditEvent
+from madoguchi.audit.services import audit_event, audit_record, audit_record_all
 from madoguchi.core.dates import era_of, fiscal_year
 from madoguchi.core.email import send_templated_email
 from madoguchi.core.errors import ServiceError
@@ -32,24 +33,43 @@ from .models import (
 )
 
 
-@transaction.atomic
+# No savepoint of its own: a failure here fails the caller's transaction, which is the one that matters.
+@transaction.atomic(savepoint=False)
 def receipt_number_issue(*, municipality: Municipality, when: datetime.datetime | None = None) -> str:
     """The next receipt number of this municipality's 年度, e.g. HK-R8-000123 (R8 = 令和8年度). Call it inside the
     transaction that saves the application: the counter row stays locked until that commits, and a rolled-back
     application never consumes a number."""
     local = timezone.localtime(when or timezone.now()).date()
     year = fiscal_year(local)
-    # One locking read in the usual case; the first application of a 年度 creates the row (a racing creator
-    # loses on the unique constraint, and get_or_create then reads the winner's row, locked).
-    counter, _created = ReceiptCounter.objects.select_for_update().get_or_create(
-        municipality=municipality, fiscal_year=year
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
+    number = _next_number(municipality, year)
+    if number is None:
+        # The first application of a 年度 creates the row (a racing creator loses on the unique constraint, and
+        # get_or_create then reads the winner's row, locked).
+        counter, _created = ReceiptCounter.objects.select_for_update().get_or_create(
+            municipality=municipality, fiscal_year=year
+        )
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        number = counter.last_number
     start = datetime.date(year, 4, 1)
     era = era_of(start)
     era_label = f"{era.letter}{year - era.start.year + 1}" if era else str(year)
-    return f"{municipality.receipt_prefix}-{era_label}-{counter.last_number:06d}"
+    return f"{municipality.receipt_prefix}-{era_label}-{number:06d}"
+
+
+def _next_number(municipality: Municipality, year: int) -> int | None:
+    """Increment the 年度's counter and read the new value in one statement (UPDATE … RETURNING, which both
+    PostgreSQL and SQLite ≥ 3.35 run); the UPDATE takes the same row lock a locking read would. None when the
+    年度 has no counter yet."""
+    table = connection.ops.quote_name(ReceiptCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + 1 "  # noqa: S608 (the table name is the model's)
+            "WHERE municipality_id = %s AND fiscal_year = %s RETURNING last_number",
+            [municipality.pk, year],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else None
 
 
 def _check_staff_scope(submission: Submission, actor: Any) -> None:
@@ -94,13 +114,15 @@ def record_change(
     from_status: str = "",
     to_status: str = "",
     details: dict[str, Any] | None = None,
+    audited_before: list[AuditEvent] | None = None,
 ) -> SubmissionEvent:
     """One change to an application, written twice on purpose: to its history (what the applicant and staff
-    see) and to the audit log (who did it, from where)."""
+    see) and to the audit log (who did it, from where). `audited_before`: unsaved events of the same write
+    (audit_event) that go into the audit log ahead of this one, in the same INSERT."""
     event = _record(
         submission, kind=kind, actor=actor, text=text, internal=internal, from_status=from_status, to_status=to_status
     )
-    audit_record(
+    audited = audit_event(
         action=action,
         actor=actor,
         municipality=submission.municipality,
@@ -109,6 +131,10 @@ def record_change(
         request=request,
         details=details,
     )
+    if audited_before:
+        audit_record_all([*audited_before, audited])
+    else:
+        audited.save(force_insert=True)
     return event
 
 

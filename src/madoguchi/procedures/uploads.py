@@ -200,9 +200,12 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
         mode = "RGBA" if has_alpha else ("L" if upright.mode in ("1", "L") else "RGB")
     out = io.BytesIO()
     try:
-        converted = upright.convert(mode)
-        # A fresh image from the pixels alone: nothing of the original's info (EXIF, XMP, ICC, comments) is kept.
-        clean = Image.frombytes(mode, converted.size, converted.tobytes())
+        # `upright` is already a new image of our own (exif_transpose returns a copy): converted only when the
+        # mode differs, and with its info emptied the encoders get the pixels and the options given here alone,
+        # so nothing of the original (EXIF, XMP, ICC, comments, PNG text) is written. Rebuilding the image from
+        # its raw bytes for that would copy every pixel twice more.
+        clean = upright.convert(mode) if upright.mode != mode else upright
+        clean.info = {}
         # No optimize passes: on the submission path they cost a third of the encoding time (JPEG's second
         # Huffman pass) or several times it (PNG's exhaustive zlib search) to save under a tenth of the bytes.
         if content_type == JPEG:
