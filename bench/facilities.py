@@ -345,9 +345,9 @@ def write_readme(report: dict) -> None:
         f"{report['latency_clients']} clients"
         + (f"; with {report['concurrency']} clients the p95 was {saturated_p95}. " if saturated_p95 else ". ")
         + "Absolute figures depend on what else "
-        f"the machine runs: the bare view answered {bare} req/s in this run (a quiet run of bench/run.py reached "
-        "about 1,600), so compare ratios, and compare the calendar pages with the municipality home page measured "
-        "in the same rounds. Query counts do not depend on the bookings (tests/facilities/test_availability.py); "
+        f"the machine runs (the bare view answered {bare} req/s in this run; on a shared, loaded machine it has "
+        "answered under 800), so compare ratios, and compare the calendar pages with the municipality home page "
+        "measured in the same rounds. Query counts do not depend on the bookings (tests/facilities/test_availability.py); "
         "the statuses are read on every request and only the rendered tables are cached (docs/architecture.md "
         "§20).",
     ]
