@@ -19,10 +19,19 @@ ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 
-# Uploaded files go to a throw-away folder per test process, never into var/.
+# Uploaded files (residents' attachments, facility photos) go to a throw-away folder per test process, never
+# into var/, and the folder goes when the process ends.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
+_TEST_FILES = tempfile.mkdtemp(prefix="madoguchi-files-")
+atexit.register(shutil.rmtree, _TEST_FILES, ignore_errors=True)
 STORAGES["procedure_files"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": tempfile.mkdtemp(prefix="madoguchi-files-"), "base_url": None},
+    "OPTIONS": {"location": os.path.join(_TEST_FILES, "private"), "base_url": None},
+}
+STORAGES["default"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": os.path.join(_TEST_FILES, "media")},
 }
