@@ -2,14 +2,12 @@
 
 An upload goes through the same checks as residents' attachments (procedures/uploads.py `prepare_upload`):
 the type is read from the bytes, and the image is decoded and encoded again upright without EXIF/GPS or any
-other metadata. Then it is scaled down so its longest edge is at most FACILITIES_PHOTO_MAX_EDGE pixels —
-a phone photo of 12 megapixels would otherwise be several MB on a page residents open on mobile data.
+other metadata — and, in the same encoding, scaled down so its longest edge is at most FACILITIES_PHOTO_MAX_EDGE
+pixels: a phone photo of 12 megapixels would otherwise be several MB on a page residents open on mobile data.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.audit.services import audit_record
 from madoguchi.core.errors import ServiceError
 from madoguchi.core.models import Municipality
-from madoguchi.procedures.uploads import EXTENSIONS, PILLOW_FORMATS, UploadRefused, prepare_upload
+from madoguchi.procedures.uploads import EXTENSIONS, prepare_upload
 
 from .models import Facility, FacilityPhoto
 
@@ -35,23 +33,6 @@ MSG_NO_FILE = _("写真のファイルを選択してください。")
 
 def photo_limit() -> int:
     return int(settings.FACILITIES_PHOTOS_PER_FACILITY)
-
-
-def _scaled(data: bytes, content_type: str) -> tuple[bytes, int, int]:
-    """The cleaned image scaled to the web size (unchanged when already small enough), with its size."""
-    from PIL import Image
-
-    edge = int(settings.FACILITIES_PHOTO_MAX_EDGE)
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        if max(width, height) <= edge:
-            return data, width, height
-        image.load()
-        image.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        options = {"quality": 85} if content_type != "image/png" else {}
-        image.save(out, PILLOW_FORMATS[content_type], **options)
-        return out.getvalue(), image.width, image.height
 
 
 def photo_add(
@@ -69,16 +50,17 @@ def photo_add(
         raise ServiceError("required", MSG_NO_FILE, field="image")
     if not alt:
         raise ServiceError("required", MSG_NO_ALT, field="alt")
-    try:
-        prepared = prepare_upload(
-            upload, kinds=("image",), max_bytes=int(settings.FACILITIES_PHOTO_MAX_BYTES), field_name="image"
-        )
-    except UploadRefused as refused:
-        refused.field = "image"
-        raise
-    data, width, height = _scaled(prepared.content, prepared.content_type)
+    # Checked, cleaned and scaled in one decode and encode (the same checks as residents' attachments).
+    prepared = prepare_upload(
+        upload,
+        kinds=("image",),
+        max_bytes=int(settings.FACILITIES_PHOTO_MAX_BYTES),
+        field_name="image",
+        max_edge=int(settings.FACILITIES_PHOTO_MAX_EDGE),
+    )
+    # Set for every image, the only kind "image" admits (the width/height check constraint refuses 0).
+    width, height = prepared.pixel_size or (0, 0)
     municipality = facility.municipality
-    digest = hashlib.sha256(data).hexdigest()
     storage_name = f"facility_photos/{prepared.storage_name.rsplit('/', 1)[-1]}{EXTENSIONS[prepared.content_type]}"
     saved_name = ""
     try:
@@ -89,14 +71,14 @@ def photo_add(
             photos = FacilityPhoto.objects.filter(municipality=municipality, facility=facility)
             # The same picture again (a double click, a browser retry, the same file chosen twice): cleaning is
             # deterministic, so equal bytes mean the same photo — keep the first rather than show it twice.
-            same = photos.filter(sha256=digest).first()
+            same = photos.filter(sha256=prepared.sha256).first()
             if same is not None:
                 return same
             limit = photo_limit()
             if photos.count() >= limit:
                 raise ServiceError("too_many_photos", MSG_TOO_MANY % {"max": limit}, field="image")
             last = photos.aggregate(last=Max("position"))["last"]
-            saved_name = default_storage.save(storage_name, ContentFile(data))
+            saved_name = default_storage.save(storage_name, ContentFile(prepared.content))
             photo = FacilityPhoto.objects.create(
                 municipality=municipality,
                 facility=facility,
@@ -104,8 +86,8 @@ def photo_add(
                 content_type=prepared.content_type,
                 width=width,
                 height=height,
-                size=len(data),
-                sha256=digest,
+                size=prepared.size,
+                sha256=prepared.sha256,
                 alt=alt,
                 alt_en=alt_en,
                 position=0 if last is None else last + 1,
@@ -117,7 +99,7 @@ def photo_add(
                 object_type="facility_photo",
                 object_id=str(photo.public_id),
                 request=request,
-                details={"facility": str(facility.public_id), "bytes": len(data), "width": width, "height": height},
+                details={"facility": str(facility.public_id), "bytes": prepared.size, "width": width, "height": height},
             )
     except BaseException:
         if saved_name:

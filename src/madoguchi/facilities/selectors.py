@@ -111,7 +111,7 @@ def photo_get_public(municipality: Municipality, photo_id: str) -> FacilityPhoto
 
 def photo_for_staff(municipality: Municipality, photo_id: str) -> FacilityPhoto:
     return get_object_in_municipality(
-        FacilityPhoto.objects.select_related("facility"), municipality, public_id=photo_id
+        FacilityPhoto.objects.select_related("facility", "municipality"), municipality, public_id=photo_id
     )
 
 

@@ -571,11 +571,22 @@ def photos(request: HttpRequest, facility_id: str) -> HttpResponse:
                 return redirect(
                     "facilities_staff:photos", municipality_slug=_m(request).slug, facility_id=item.public_id
                 )
-    status = 400 if form.is_bound and form.errors else 200
+    return _photos_page(request, item, form, status=400 if form.is_bound and form.errors else 200)
+
+
+def _photos_page(
+    request: HttpRequest, facility: Facility, form: PhotoForm, *, status: int, describe_error: Any = None
+) -> HttpResponse:
     return render(
         request,
         "facilities/staff_photos.html",
-        {"facility": item, "form": form, "photos": list(item.photos.all()), "limit": photo_limit()},
+        {
+            "facility": facility,
+            "form": form,
+            "photos": list(facility.photos.all()),
+            "limit": photo_limit(),
+            "describe_error": describe_error,
+        },
         status=status,
     )
 
@@ -613,22 +624,13 @@ def photo_action(request: HttpRequest, photo_id: str) -> HttpResponse:
             error = str(next(iter(form.errors.values()))[0])
         if error:
             # Back to the photos page with the typed text kept at the photo it belongs to.
-            return render(
+            typed = {"alt": request.POST.get("alt", "")[:400], "alt_en": request.POST.get("alt_en", "")[:400]}
+            return _photos_page(
                 request,
-                "facilities/staff_photos.html",
-                {
-                    "facility": facility,
-                    "form": PhotoForm(),
-                    "photos": list(facility.photos.all()),
-                    "limit": photo_limit(),
-                    "describe_error": {
-                        "photo": photo.pk,
-                        "message": error,
-                        "alt": request.POST.get("alt", "")[:400],
-                        "alt_en": request.POST.get("alt_en", "")[:400],
-                    },
-                },
+                facility,
+                PhotoForm(),
                 status=400,
+                describe_error={"photo": photo.pk, "message": error, **typed},
             )
         messages.success(request, _("写真の説明を保存しました。"))
     else:

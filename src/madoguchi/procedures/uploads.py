@@ -91,6 +91,7 @@ class PreparedUpload:
     content_type: str
     sha256: str
     field_name: str = ""  # the form field (or API part) it came from, for messages
+    pixel_size: tuple[int, int] | None = None  # (width, height) of an image as re-encoded; None for other kinds
     ref: str = field(default_factory=lambda: str(uuid.uuid4()))
     storage_name: str = field(default_factory=lambda: f"procedures/{uuid.uuid4().hex}")
 
@@ -168,8 +169,9 @@ def _to_srgb(image: Any, icc: bytes | None) -> Any:
     return converted if converted is not None else image
 
 
-def _reencode_image(data: bytes, content_type: str) -> bytes:
-    """Decode and encode again: upright, without any metadata, at most PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS."""
+def _reencode_image(data: bytes, content_type: str, *, max_edge: int | None = None) -> tuple[bytes, tuple[int, int]]:
+    """Decode and encode again: upright, without any metadata, at most PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS, and
+    scaled down to `max_edge` pixels on the longest side when given. Returns the bytes and their pixel size."""
     from PIL import Image, ImageOps
 
     limit = int(settings.PROCEDURE_UPLOAD_MAX_IMAGE_PIXELS)
@@ -205,6 +207,8 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
         # so nothing of the original (EXIF, XMP, ICC, comments, PNG text) is written. Rebuilding the image from
         # its raw bytes for that would copy every pixel twice more.
         clean = upright.convert(mode) if upright.mode != mode else upright
+        if max_edge and max(clean.size) > max_edge:
+            clean.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)  # in place, on our own copy
         clean.info = {}
         # No optimize passes: on the submission path they cost a third of the encoding time (JPEG's second
         # Huffman pass) or several times it (PNG's exhaustive zlib search) to save under a tenth of the bytes.
@@ -216,7 +220,7 @@ def _reencode_image(data: bytes, content_type: str) -> bytes:
             clean.save(out, "WEBP", quality=90)
     except (OSError, ValueError) as exc:
         raise UploadRefused(MSG_BROKEN_IMAGE, code="file_broken") from exc
-    return out.getvalue()
+    return out.getvalue(), clean.size
 
 
 _PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]{1,127})")
@@ -382,9 +386,10 @@ def _mb(value: Decimal | float | int) -> str:
 
 
 def prepare_upload(
-    upload: UploadedFile, *, kinds: tuple[str, ...], max_bytes: int, field_name: str = ""
+    upload: UploadedFile, *, kinds: tuple[str, ...], max_bytes: int, field_name: str = "", max_edge: int | None = None
 ) -> PreparedUpload:
-    """Check one uploaded file against a field's allowed kinds and size; see the module docstring."""
+    """Check one uploaded file against a field's allowed kinds and size; see the module docstring. `max_edge`
+    scales an image down to that many pixels on its longest side in the same re-encoding."""
     max_mb = _mb(Decimal(max_bytes) / (1024 * 1024))
     size = upload.size or 0
     if size > max_bytes:
@@ -396,6 +401,7 @@ def prepare_upload(
         raise UploadRefused(MSG_TOO_BIG % {"max": max_mb}, code="file_too_big", field=field_name)
     allowed = allowed_content_types(kinds)
     sniffed = sniff(data[:64])
+    pixel_size = None
     try:
         if sniffed == "heic" and "image" in kinds:
             raise UploadRefused(MSG_HEIC, code="file_type")
@@ -412,7 +418,7 @@ def prepare_upload(
                 raise UploadRefused(MSG_DANGEROUS, code="file_dangerous")
             check_pdf(data)
         elif sniffed in PILLOW_FORMATS:
-            data = _reencode_image(data, sniffed)
+            data, pixel_size = _reencode_image(data, sniffed, max_edge=max_edge)
             if len(data) > max_bytes:
                 raise UploadRefused(MSG_TOO_BIG % {"max": max_mb}, code="file_too_big")
     except UploadRefused as refused:
@@ -424,6 +430,7 @@ def prepare_upload(
         content_type=sniffed,
         sha256=hashlib.sha256(data).hexdigest(),
         field_name=field_name,
+        pixel_size=pixel_size,
     )
 
 
