@@ -37,7 +37,7 @@ from run import machine  # noqa: E402
 from madoguchi.faq import retrieval  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "localgovfaq"
-# A row of the README's results table: "| method | .504 | .734 | .598 |" (SR@1, SR@5, MRR).
+# A row of the README's results table: "| method | .123 | .456 | .789 |" (SR@1, SR@5, MRR).
 PAPER_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*(\.\d+)\s*\|\s*(\.\d+)\s*\|\s*(\.\d+)\s*\|\s*$")
 
 

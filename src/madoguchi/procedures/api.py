@@ -348,8 +348,11 @@ def _checked_application(
     procedure: Procedure, version: FormVersion | None, answers: dict[str, Any], request: HttpRequest
 ) -> journey.CheckedApplication:
     version = journey.online_form(procedure, version)
-    with_files, uploads = _read_files(validate_definition(version.definition), answers, request)
-    return journey.application_check(procedure=procedure, version=version, answers=with_files, uploads=uploads)
+    definition = validate_definition(version.definition)
+    with_files, uploads = _read_files(definition, answers, request)
+    return journey.application_check(
+        procedure=procedure, version=version, definition=definition, answers=with_files, uploads=uploads
+    )
 
 
 @router.get(

@@ -90,14 +90,10 @@ def draft_start(
     applicant: Any,
     request: HttpRequest | None,
     resume: bool = True,
-    answers: dict[str, Any] | None = None,
-    version: FormVersion | None = None,
 ) -> Submission:
     """A draft of this procedure's live form, prefilled from the profile (書かない). A signed-in resident who
-    already has a draft of it gets that draft back, so starting twice never loses what was typed.
-
-    The API passes the answers it was sent (nothing is prefilled then) and the live version it already read."""
-    version = online_form(procedure, version or live_form(procedure))
+    already has a draft of it gets that draft back, so starting twice never loses what was typed."""
+    version = online_form(procedure, live_form(procedure))
     user = applicant if getattr(applicant, "is_authenticated", False) else None
     if user is not None and resume:
         existing = Submission.objects.filter(
@@ -105,8 +101,7 @@ def draft_start(
         ).first()
         if existing is not None:
             return existing
-    if answers is None:
-        answers = prefill(validate_definition(version.definition), _profile_of(user), {})
+    answers = prefill(validate_definition(version.definition), _profile_of(user), {})
     draft = Submission.objects.create(
         municipality=procedure.municipality,
         procedure=procedure,
@@ -186,12 +181,18 @@ def _fee_lines(definition: FormDefinition, answers: dict[str, Any], table: dict[
     return quote, lines
 
 
-def _cleaned(draft: Submission) -> tuple[FormDefinition, dict[str, Any]]:
-    definition = validate_definition(draft.form_version.definition)
-    cleaned = clean_answers(definition, draft.answers)
+def _clean_or_refuse(definition: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers cleaned as on submitting (normalised, hidden fields dropped); IncompleteAnswers if invalid."""
+    cleaned = clean_answers(definition, answers)
     if not cleaned.is_valid:
         raise IncompleteAnswers(cleaned.errors)
-    return definition, cleaned.answers
+    return cleaned.answers
+
+
+def _cleaned(definition_json: Any, answers: dict[str, Any]) -> tuple[FormDefinition, dict[str, Any]]:
+    """The form's definition and the answers cleaned as on submitting; IncompleteAnswers when they are not."""
+    definition = validate_definition(definition_json)
+    return definition, _clean_or_refuse(definition, answers)
 
 
 @transaction.atomic
@@ -204,7 +205,7 @@ def draft_pay(*, draft: Submission, method: str, request: HttpRequest | None) ->
 
     if draft.status != SubmissionStatus.DRAFT:
         return draft, payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
-    definition, answers = _cleaned(draft)
+    definition, answers = _cleaned(draft.form_version.definition, draft.answers)
     quote, lines = _fee_lines(definition, answers, fee_table(draft.procedure))
     if quote.total == 0:
         return draft_submit(draft=draft, request=request), None
@@ -235,14 +236,11 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     from madoguchi.payments.selectors import payment_live_for_object
 
     table = fee_table(draft.procedure)
-    checked: tuple[FormDefinition, dict[str, Any], Any] | None = None  # (definition, answers seen, cleaned)
+    checked: tuple[FormDefinition, dict[str, Any], dict[str, Any]] | None = None  # (definition, seen, cleaned)
     if payment is None and draft.status == SubmissionStatus.DRAFT:
-        definition = validate_definition(draft.form_version.definition)
-        cleaned = clean_answers(definition, draft.answers)
-        if not cleaned.is_valid:
-            raise IncompleteAnswers(cleaned.errors)
+        definition, cleaned = _cleaned(draft.form_version.definition, draft.answers)
         checked = (definition, draft.answers, cleaned)
-        quote, lines = _fee_lines(definition, cleaned.answers, table)
+        quote, lines = _fee_lines(definition, cleaned, table)
         if quote.total > 0:
             live = payment_live_for_object(draft.municipality, PAYMENT_PURPOSE, str(draft.public_id))
             if live is not None and (live.money_received or live.method == PaymentMethod.COUNTER):
@@ -258,16 +256,13 @@ def draft_submit(*, draft: Submission, request: HttpRequest | None, payment: Any
     if checked is not None and locked.form_version_id == draft.form_version_id and locked.answers == checked[1]:
         definition, _seen, cleaned = checked  # the locked row holds exactly what was just checked
     else:  # changed meanwhile (another tab saved a page): check what will be submitted
-        definition = validate_definition(locked.form_version.definition)
-        cleaned = clean_answers(definition, locked.answers)
-        if not cleaned.is_valid:
-            raise IncompleteAnswers(cleaned.errors)
-    quote = compute_fee(definition, cleaned.answers, table)
+        definition, cleaned = _cleaned(locked.form_version.definition, locked.answers)
+    quote = compute_fee(definition, cleaned, table)
     if (payment.amount if payment is not None else 0) != quote.total:
         raise ServiceError(
             "fee_changed", _("手数料が変わりました。内容と金額を確認して、もう一度お支払いください。"), field="method"
         )
-    _mark_submitted(locked, answers=cleaned.answers, fee_total=quote.total)
+    _mark_submitted(locked, answers=cleaned, fee_total=quote.total)
     locked.save()
     attachments_prune(submission=locked, actor=locked.applicant, request=request)
     _announce_submitted(locked, payment=payment, request=request)
@@ -355,25 +350,27 @@ class CheckedApplication:
 
 
 def application_check(
-    *, procedure: Procedure, version: FormVersion | None, answers: dict[str, Any], uploads: list[PreparedUpload]
+    *,
+    procedure: Procedure,
+    version: FormVersion,
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    uploads: list[PreparedUpload],
 ) -> CheckedApplication:
     """Check a whole new application before anything is written or locked: the files its answers refer to
     (attachments_match_new: no forged refs, the per-application limits), every answer exactly as on submitting
-    a draft (clean_answers), and the fee. Raises IncompleteAnswers or ServiceError. The fee table is read only
-    when the form charges a fee."""
-    version = online_form(procedure, version)
-    definition = validate_definition(version.definition)
+    a draft (clean_answers), and the fee. `version` is the live form online_form() accepted and `definition`
+    its validated definition. Raises IncompleteAnswers or ServiceError. The fee table is read only when the form
+    charges a fee."""
     matched = attachments_match_new(definition=definition, answers=answers, uploads=uploads)
-    cleaned = clean_answers(definition, answers)
-    if not cleaned.is_valid:
-        raise IncompleteAnswers(cleaned.errors)
+    cleaned = _clean_or_refuse(definition, answers)
     table = fee_table(procedure) if definition.fee is not None else {}
-    quote, lines = _fee_lines(definition, cleaned.answers, table)
-    kept = {str(value.get("ref")) for _path, _name, value in file_answers(definition, cleaned.answers)}
+    quote, lines = _fee_lines(definition, cleaned, table)
+    kept = {str(value.get("ref")) for _path, _name, value in file_answers(definition, cleaned)}
     return CheckedApplication(
         procedure=procedure,
         version=version,
-        answers=cleaned.answers,
+        answers=cleaned,
         quote=quote,
         fee_lines=lines,
         uploads=[(path, upload) for path, upload in matched if upload.ref in kept],
@@ -510,11 +507,9 @@ def correction_resubmit(*, submission: Submission, applicant: Any, request: Http
     locked = Submission.objects.select_for_update(of=("self",)).select_related("form_version").get(pk=submission.pk)
     if locked.applicant_id != getattr(applicant, "pk", None) or locked.status != SubmissionStatus.CORRECTION_REQUESTED:
         raise ServiceError("not_correctable", _("この申請は今は修正できません。"))
-    cleaned = clean_answers(validate_definition(locked.form_version.definition), locked.answers)
-    if not cleaned.is_valid:
-        raise IncompleteAnswers(cleaned.errors)
+    _definition, cleaned = _cleaned(locked.form_version.definition, locked.answers)
     corrected = list(locked.correction_fields)
-    locked.answers = cleaned.answers
+    locked.answers = cleaned
     locked.status = SubmissionStatus.IN_REVIEW
     locked.correction_fields = []
     locked.search_text = _search_text_of(locked)
