@@ -59,6 +59,17 @@ def test_empty_index_and_empty_question_answer_nothing():
     assert ranked.hits == [] and ranked.confidence == 0.0
 
 
+def test_residents_questions_do_not_fill_the_analysis_cache():
+    index = Index.build(DOCS)
+    tok = retrieval.tokenizer()
+    faq_texts = len(tok._cache)
+    assert faq_texts > 0  # the FAQs' own texts are remembered for the next rebuild
+    for n in range(50):
+        ranked = index.rank(f"住民票の写しを{n}通取りたい")
+    assert ranked.hits and ranked.hits[0].id == index.rank("住民票を取りたい").hits[0].id
+    assert len(tok._cache) == faq_texts  # fifty distinct questions, none kept
+
+
 def test_hostile_input_is_ranked_without_error_and_quickly():
     index = Index.build(DOCS)
     started = time.perf_counter()

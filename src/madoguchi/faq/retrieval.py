@@ -191,11 +191,15 @@ class Tokenizer:
             self._pos_cache[pos_id] = kind
         return kind
 
-    def analyse(self, text: str) -> Analysis:
-        """The text's content words; a text seen before is answered from the cache."""
+    def analyse(self, text: str, *, remember: bool = True) -> Analysis:
+        """The text's content words; a text seen before is answered from the cache. Residents' questions are
+        analysed with remember=False: each is new, and keeping them would push the FAQs' own texts out of the
+        cache (the analysis is the same either way)."""
         text = normalize(text)
         if not text:
             return EMPTY
+        if not remember:
+            return self._analyse(text)
         with self._cache_lock:
             cached = self._cache.get(text)
             if cached is not None:
@@ -254,8 +258,8 @@ class Tokenizer:
             return ""
         return sys.intern(form)
 
-    def words(self, text: str) -> list[str]:
-        return list(self.analyse(text).words)
+    def words(self, text: str, *, remember: bool = True) -> list[str]:
+        return list(self.analyse(text, remember=remember).words)
 
     def clear_cache(self) -> None:
         with self._cache_lock:
@@ -687,7 +691,7 @@ class Index:
         return len(self.documents)
 
     def signal_scores(self, text: str) -> tuple[list[str], dict[str, np.ndarray]]:
-        analysis = tokenizer().analyse(self.synonyms.expand(text[:MAX_QUERY_CHARS]))
+        analysis = tokenizer().analyse(self.synonyms.expand(text[:MAX_QUERY_CHARS]), remember=False)
         words, grams = list(analysis.words), analysis.grams()
         return words, {
             "word_all": self._word_all.scores(words),
@@ -787,7 +791,7 @@ class Index:
                     best_share = max(best_share, 0.5)
             if weight:
                 units.append((weight, best_share))
-        for token in dict.fromkeys(tok.words(remaining)):
+        for token in dict.fromkeys(tok.words(remaining, remember=False)):
             weight = self._idf.get(token, self._unknown_idf)
             share = 1.0 if token in question_side else 0.5 if token in answer_side else 0.0
             units.append((weight, share))
