@@ -87,10 +87,24 @@ def test_english_results_are_rendered_in_english(client, juminhyo_a):
     assert "住民票の写し等交付申請" not in english
 
 
-def test_a_refused_search_is_never_cached(client, juminhyo_a):
+def test_a_refused_search_is_never_cached(client, juminhyo_a, monkeypatch):
+    from django.core.cache import cache
+
+    stored: list[str] = []
+    original_set = cache.set
+
+    def spying_set(key, *args, **kwargs):
+        stored.append(key)
+        return original_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", spying_set)
+    pages = "madoguchi:procedures:catalogue:"
     for _ in range(2):
         refused = client.get("/city-a/procedures/", {"category": "<script>"})
         assert refused.status_code == 400 and "&lt;script&gt;" in refused.content.decode()
+    assert not [key for key in stored if key.startswith(pages)]
+    assert client.get("/city-a/procedures/", {"q": "住民票"}).status_code == 200
+    assert [key for key in stored if key.startswith(pages)]  # an accepted search is stored: the spy sees it
 
 
 def test_the_version_is_replaced_again_when_the_writing_transaction_commits(city_a, django_capture_on_commit_callbacks):
